@@ -1,0 +1,1 @@
+"""loopml.monitor."""
