@@ -1,5 +1,6 @@
 """The metadata store (SQLAlchemy: SQLite by default, PostgreSQL) and the artifact store."""
 
+from loopml.store._artifacts import LocalArtifactStore, open_artifacts
 from loopml.store._base import (
     ArtifactStore,
     AuditLog,
@@ -11,6 +12,7 @@ from loopml.store._base import (
     PredictionStore,
     RunStore,
 )
+from loopml.store._factory import default_store_url, open_store, register_store_backend
 from loopml.store._records import (
     AuditEvent,
     DatasetVersion,
@@ -22,6 +24,7 @@ from loopml.store._records import (
     PredictionRecord,
     Run,
 )
+from loopml.store._sql import SqlMetadataStore
 
 __all__ = [
     "ArtifactStore",
@@ -32,6 +35,7 @@ __all__ = [
     "Deployment",
     "DeploymentStore",
     "Feedback",
+    "LocalArtifactStore",
     "MetadataStore",
     "MetricPoint",
     "ModelStore",
@@ -42,4 +46,9 @@ __all__ = [
     "PredictionStore",
     "Run",
     "RunStore",
+    "SqlMetadataStore",
+    "default_store_url",
+    "open_artifacts",
+    "open_store",
+    "register_store_backend",
 ]

@@ -18,6 +18,7 @@ Contract common to every method:
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -80,7 +81,7 @@ class RunStore(abc.ABC):
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
     ) -> Run:
-        """Start a run in status ``running``. A fresh UUID hex id is made unless ``run_id`` is given.
+        """Start a run in status ``running`` (a fresh UUID hex id unless ``run_id`` is given).
 
         Raises:
             AlreadyExistsError: ``run_id`` is taken.
@@ -135,7 +136,7 @@ class RunStore(abc.ABC):
         """Runs of ``project`` matching every given filter, newest first."""
 
     @abc.abstractmethod
-    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+    def metric_history(self, run_id: str, key: str) -> builtins.list[MetricPoint]:
         """Every point logged for ``key`` in ``run_id``, by step then time.
 
         Raises:
@@ -209,7 +210,9 @@ class ModelStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def delete_alias(self, name: str, alias: str, *, actor: str = "loopml", reason: str = "") -> None:
+    def delete_alias(
+        self, name: str, alias: str, *, actor: str = "loopml", reason: str = ""
+    ) -> None:
         """Remove ``name@alias``. Raises NotFoundError when it does not exist."""
 
     @abc.abstractmethod
@@ -250,7 +253,9 @@ class DeploymentStore(abc.ABC):
     """Named deployments and their routing policies."""
 
     @abc.abstractmethod
-    def put(self, name: str, policy: dict[str, Any], *, actor: str = "loopml", reason: str = "") -> Deployment:
+    def put(
+        self, name: str, policy: dict[str, Any], *, actor: str = "loopml", reason: str = ""
+    ) -> Deployment:
         """Create or replace a deployment's policy (audited)."""
 
     @abc.abstractmethod
@@ -287,7 +292,10 @@ class PredictionStore(abc.ABC):
         until: datetime | None = None,
         limit: int | None = None,
     ) -> list[PredictionRecord]:
-        """Records matching every filter, oldest first (``since`` inclusive, ``until`` exclusive)."""
+        """Records matching every filter, oldest first.
+
+        ``since`` is inclusive, ``until`` exclusive.
+        """
 
     @abc.abstractmethod
     def add_feedback(self, items: Sequence[Feedback]) -> int:
@@ -319,7 +327,9 @@ class MonitorStore(abc.ABC):
         """Store one report summary and return it with its id and time."""
 
     @abc.abstractmethod
-    def list(self, project: str, *, model_name: str | None = None, limit: int | None = None) -> list[MonitorReport]:
+    def list(
+        self, project: str, *, model_name: str | None = None, limit: int | None = None
+    ) -> list[MonitorReport]:
         """Reports of ``project`` (optionally of one model), newest first."""
 
 

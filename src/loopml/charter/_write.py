@@ -1,0 +1,112 @@
+"""Writing a commented ``loopml.yaml`` that a person can read and edit."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from loopml.charter._load import parse_charter
+from loopml.charter._model import Charter
+
+
+def _value(value: Any) -> str:
+    """A YAML scalar or flow list (JSON is valid YAML and quotes safely)."""
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_charter(charter: Charter) -> str:
+    """The charter as commented YAML; parsing the text gives back an equal charter."""
+    c = charter
+    data_lines = [
+        f"  {key}: {_value(value)}" for key, value in c.data.model_dump(exclude_none=True).items()
+    ]
+    lines = [
+        "# loopml charter: the business question and every policy of the loop.",
+        "# Edit freely; `loopml` validates this file on every command and names the line of any",
+        "# mistake. Reference: the README's 'Charter' section.",
+        "",
+        f"name: {_value(c.name)}\x1f# model name in the registry (churn@champion, churn:3)",
+        f"problem: {_value(c.problem)}",
+        f"kpi: {_value(c.kpi)}\x1f# the business number this model should move",
+        "",
+        f"task: {c.task}\x1f# binary | multiclass | regression | clustering | anomaly",
+        f"target: {_value(c.target)}",
+        f"positive_class: {_value(c.positive_class)}\x1f# binary only: the class we care about",
+        f"metric: {_value(c.metric)}\x1f# primary metric; null = roc_auc (classification), rmse",
+        "",
+        "data:\x1f# a file path, or url + query/table for a database",
+        *data_lines,
+        "",
+        "split:\x1f# how the holdout is cut",
+        f"  strategy: {_value(c.split.strategy)}\x1f# random | stratified | time | group | null=auto",
+        f"  test_size: {c.split.test_size}",
+        f"  time_column: {_value(c.split.time_column)}",
+        f"  group_column: {_value(c.split.group_column)}",
+        f"  seed: {c.split.seed}",
+        "",
+        "acceptance:\x1f# gates a model must pass to become champion",
+        f"  min_score: {_value(c.acceptance.min_score)}\x1f# floor (ceiling if lower is better)",
+        f"  min_margin_over_baseline: {_value(c.acceptance.min_margin_over_baseline)}",
+        f"  max_latency_p99_ms: {_value(c.acceptance.max_latency_p99_ms)}",
+        f"  retrain_margin: {c.acceptance.retrain_margin}\x1f# challenger must beat champion by",
+        "",
+        "columns:",
+        f"  ignore: {_value(c.columns.ignore)}",
+        f"  sensitive: {_value(c.columns.sensitive)}\x1f# audited for fairness",
+        f"  id: {_value(c.columns.id)}",
+        f"  time: {_value(c.columns.time)}",
+        "",
+        "training:",
+        f"  time_budget: {c.training.time_budget}\x1f# seconds for the whole search",
+        f"  seed: {c.training.seed}",
+        f"  cv_folds: {c.training.cv_folds}",
+        f"  families: {_value(c.training.families)}\x1f# null = all that suit the data",
+        "",
+        f"validation: {c.validation}\x1f# fail | warn | quarantine bad rows",
+        "",
+        "monitoring:",
+        f"  drift_share: {c.monitoring.drift_share}\x1f# share of drifted features = dataset drift",
+        f"  numeric_test: {_value(c.monitoring.numeric_test)}",
+        f"  categorical_test: {_value(c.monitoring.categorical_test)}",
+        f"  tests: {_value(c.monitoring.tests)}",
+        "",
+        f"store: {_value(c.store)}\x1f# metadata store URL; null = .loopml/loopml.db (SQLite)",
+        "",
+    ]
+    return "\n".join(_align(line) for line in lines) + "\n"
+
+
+_COMMENT = "\x1f# "
+_COMMENT_COLUMN = 44
+
+
+def _align(line: str) -> str:
+    """Line up a trailing comment marked ``<value>\\x1f# <comment>``.
+
+    JSON-quoted values escape control characters, so the marker never occurs inside a value.
+    """
+    value, sep, comment = line.partition(_COMMENT)
+    if not sep:
+        return line.rstrip()
+    return f"{value.rstrip():<{_COMMENT_COLUMN}}# {comment.strip()}"
+
+
+def write_charter(charter: Charter, path: Path) -> None:
+    """Write ``charter`` to ``path`` atomically, after checking the text parses back equal."""
+    text = render_charter(charter)
+    if parse_charter(text, source=str(path)) != charter:
+        raise AssertionError("the rendered charter does not parse back to the same values")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".loopml-", suffix=".yaml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

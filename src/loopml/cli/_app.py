@@ -1,0 +1,71 @@
+"""The ``loopml`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from loopml import __version__
+from loopml.cli._demo import demo_command
+from loopml.cli._lifecycle import (
+    evaluate_command,
+    ingest_command,
+    init_command,
+    predict_command,
+    retrain_command,
+    train_command,
+    validate_command,
+)
+from loopml.cli._operate import data_app, models_app, monitor_command, runs_app, serve_command
+
+app = typer.Typer(
+    name="loopml",
+    help="loopml: from a charter to a self-maintaining production model, as one loop.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"loopml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks for errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """loopml: from a charter to a self-maintaining production model, as one loop."""
+    if debug:
+        os.environ["LOOPML_DEBUG"] = "1"
+
+
+app.command("init")(init_command)
+app.command("ingest")(ingest_command)
+app.command("validate")(validate_command)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.add_typer(models_app, name="models")
+app.add_typer(runs_app, name="runs")
+app.add_typer(data_app, name="data")
+app.command("predict")(predict_command)
+app.command("serve")(serve_command)
+app.command("monitor")(monitor_command)
+app.command("retrain")(retrain_command)
+app.command("demo")(demo_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,290 @@
+"""Commands of the modeling loop: init, ingest, validate, train, evaluate, predict, retrain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from loopml.cli._common import (
+    JsonOption,
+    ProjectOption,
+    console,
+    handle_errors,
+    print_json,
+    progress_bar,
+    say,
+)
+from loopml.errors import DataError
+from loopml.project import (
+    Project,
+    evaluate,
+    ingest,
+    init_project,
+    predict,
+    retrain,
+    train,
+    validate_data,
+)
+
+
+def _split_list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+@handle_errors
+def init_command(
+    data: Annotated[
+        Path, typer.Option("--data", "-d", help="CSV/Parquet/JSON file to learn from.")
+    ],
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    name: Annotated[str | None, typer.Option(help="Model name (default: the file's stem).")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary, multiclass or regression (default: inferred).")
+    ] = None,
+    sensitive: Annotated[
+        str | None, typer.Option(help="Comma-separated sensitive attributes to audit.")
+    ] = None,
+    ignore: Annotated[str | None, typer.Option(help="Comma-separated columns to ignore.")] = None,
+    time_column: Annotated[
+        str | None, typer.Option(help="Column that orders rows in time.")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Primary metric (default per task).")] = None,
+    time_budget: Annotated[
+        float | None, typer.Option(help="Training time budget, seconds.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing loopml.yaml.")] = False,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Create a project: infer loopml.yaml and contract.yaml from a data file."""
+    with init_project(
+        project,
+        data=data,
+        target=target,
+        name=name,
+        task=task,
+        sensitive=_split_list(sensitive),
+        ignore=_split_list(ignore),
+        time_column=time_column,
+        metric=metric,
+        time_budget=time_budget,
+        force=force,
+    ) as opened:
+        charter = opened.charter
+        if json:
+            print_json(
+                {
+                    "project": str(opened.paths.root),
+                    "name": charter.name,
+                    "task": charter.task,
+                    "target": charter.target,
+                    "positive_class": charter.positive_class,
+                    "charter": str(opened.paths.charter),
+                    "contract": str(opened.paths.contract),
+                }
+            )
+            return
+        say(f"Created project [bold]{charter.name}[/] in {opened.paths.root}")
+        say(
+            f"  task: {charter.task}, target: {charter.target!r}"
+            + (f", positive class: {charter.positive_class!r}" if charter.task == "binary" else "")
+        )
+        say(f"  charter: {opened.paths.charter}  (edit it, then run `loopml train`)")
+        say(f"  contract: {opened.paths.contract}")
+
+
+@handle_errors
+def ingest_command(
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="File to ingest (default: the charter's).")
+    ] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Snapshot the data as a new, content-hashed dataset version."""
+    with Project.open(project) as opened:
+        before = {v.id for v in opened.store.datasets.list(opened.name)}
+        version = ingest(opened, data)
+        is_new = version.id not in before
+        if json:
+            print_json(
+                {
+                    "dataset": version.id,
+                    "new": is_new,
+                    "rows": version.n_rows,
+                    "columns": version.n_columns,
+                    "source": version.source,
+                }
+            )
+            return
+        state = "new" if is_new else "unchanged (same content as before)"
+        say(
+            f"Dataset version [bold]{version.id}[/]: {version.n_rows} rows × "
+            f"{version.n_columns} columns, {state}"
+        )
+
+
+@handle_errors
+def validate_command(
+    data: Annotated[Path | None, typer.Option("--data", "-d", help="File to check.")] = None,
+    version: Annotated[str | None, typer.Option(help="Dataset version id to check.")] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Check data against the project's data contract."""
+    with Project.open(project) as opened:
+        outcome = validate_data(opened, data, version_id=version)
+    report = outcome.report
+    if json:
+        print_json(outcome.to_dict())
+    elif report.ok:
+        say(f"[green]OK[/]: {outcome.data} ({report.n_rows} rows) meets the data contract.")
+    else:
+        table = Table("column", "check", "rows", "message", title=f"Violations in {outcome.data}")
+        for violation in report.violations:
+            table.add_row(
+                violation.column or "", violation.check, str(violation.count), violation.message
+            )
+        console.print(table)
+    if not report.ok and outcome.policy == "fail":
+        raise DataError(
+            f"{outcome.data} breaks the data contract in {len(report.violations)} way(s).",
+            hint="Fix the data, or edit contract.yaml if the contract is too strict.",
+        )
+
+
+@handle_errors
+def train_command(
+    time_budget: Annotated[
+        float | None, typer.Option(help="Seconds for the whole search (default: the charter's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the charter's).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset version (default: newest).")] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Train baselines and candidates, evaluate on the holdout, register the best model."""
+    with Project.open(project) as opened, progress_bar("Training", quiet=json) as update:
+        outcome = train(
+            opened, time_budget=time_budget, seed=seed, dataset_id=dataset, progress=update
+        )
+    if json:
+        print_json(outcome.to_dict())
+        return
+    table = Table(
+        "family",
+        f"cv {outcome.metric}",
+        "± std",
+        "fit s",
+        "status",
+        title="Leaderboard (cross-validation on the training split)",
+    )
+    for row in outcome.leaderboard:
+        table.add_row(
+            str(row.get("family")),
+            _fmt(row.get("cv_mean")),
+            _fmt(row.get("cv_std")),
+            _fmt(row.get("fit_seconds"), 1),
+            str(row.get("status", "")) + (f" ({row['reason']})" if row.get("reason") else ""),
+        )
+    console.print(table)
+    metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in outcome.metrics.items())
+    say(f"Registered [bold]{outcome.model.ref}[/] (run {outcome.run_id[:8]}); holdout: {metrics}")
+    for gate in outcome.gates:
+        mark = "[green]pass[/]" if gate.passed else "[red]FAIL[/]"
+        say(f"  gate {gate.name}: {mark} — {gate.message}")
+    say(outcome.decision)
+    say(f"Report: {outcome.report_html}")
+
+
+def _fmt(value: object, digits: int = 4) -> str:
+    return (
+        f"{value:.{digits}f}" if isinstance(value, float) else ("" if value is None else str(value))
+    )
+
+
+@handle_errors
+def evaluate_command(
+    model: Annotated[
+        str | None, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS (default: newest).")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="Labelled file to score.")
+    ] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Evaluate a model version and write its HTML + JSON report."""
+    with Project.open(project) as opened:
+        outcome = evaluate(opened, model, data=data)
+    if json:
+        print_json(outcome.to_dict())
+        return
+    table = Table("metric", "value", "95% interval", title=f"{outcome.model.ref} on {outcome.data}")
+    for name, value in outcome.report.metrics.items():
+        low_high = outcome.report.intervals.get(name)
+        interval = f"{low_high[0]:.4f} – {low_high[1]:.4f}" if low_high else ""
+        table.add_row(name, _fmt(value), interval)
+    console.print(table)
+    say(f"Champion: {'yes' if outcome.champion else 'no'}")
+    say(f"Report: {outcome.report_html}")
+
+
+@handle_errors
+def predict_command(
+    model: Annotated[str, typer.Option("--model", "-m", help="NAME@ALIAS or NAME:VERSION.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV or Parquet to score.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Batch-score a file: adds prediction and probability_<class> columns."""
+    with Project.open(project) as opened, progress_bar("Scoring", quiet=json) as update:
+        outcome = predict(
+            opened, model, input, output, progress=lambda rows: update(f"{rows} rows", 0.0)
+        )
+    if json:
+        print_json(outcome.to_dict())
+        return
+    say(
+        f"Scored {outcome.n_rows} rows with {outcome.model.ref} in {outcome.seconds:.2f} s "
+        f"-> {outcome.output}"
+    )
+
+
+@handle_errors
+def retrain_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", "-d", help="Newer labelled data (default: the charter's source, read again)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Explain what would happen; change nothing.")
+    ] = False,
+    time_budget: Annotated[
+        float | None, typer.Option(help="Training time budget, seconds.")
+    ] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Train a challenger on newer data; promote it only if it beats the champion."""
+    with Project.open(project) as opened, progress_bar("Retraining", quiet=json) as update:
+        outcome = retrain(opened, data, dry_run=dry_run, time_budget=time_budget, progress=update)
+    if json:
+        print_json(outcome.to_dict())
+        return
+    if outcome.dry_run:
+        say("Dry run — the retraining job would:")
+        for step in outcome.plan:
+            say(f"  • {step}")
+        return
+    assert outcome.challenger is not None and outcome.decision is not None
+    verdict = "[green]promoted[/]" if outcome.decision.promote else "[yellow]not promoted[/]"
+    say(f"Challenger {outcome.challenger.model.ref}: {verdict} — {outcome.decision.reason}.")
+    say(f"Champion is now {outcome.champion_after}.")
+    say(f"Report: {outcome.challenger.report_html}")

@@ -1,0 +1,88 @@
+"""The evaluation report as a self-contained HTML page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+from markupsafe import Markup
+
+from loopml.evaluate import _figures as figs
+from loopml.evaluate._metrics import GREATER_IS_BETTER
+from loopml.reports import figure_html, render_html
+
+if TYPE_CHECKING:
+    from loopml.evaluate._report import EvaluationReport
+
+# (key in curves, figure id, builder), in page order.
+_CURVE_FIGURES: list[tuple[str, str, Callable[[Any], go.Figure]]] = [
+    ("roc", "fig-roc", figs.roc_figure),
+    ("pr", "fig-pr", figs.pr_figure),
+    ("calibration", "fig-calibration", figs.calibration_figure),
+    ("roc_per_class", "fig-roc-per-class", figs.roc_per_class_figure),
+    ("confusion", "fig-confusion", figs.confusion_figure),
+    ("actual_vs_predicted", "fig-actual-vs-predicted", figs.actual_vs_predicted_figure),
+    ("actual_vs_predicted", "fig-residuals", figs.residuals_figure),
+    ("residual_histogram", "fig-residual-histogram", figs.residual_histogram_figure),
+]
+
+TOP_IMPORTANCE_ROWS = 20
+_HEADLINE = {
+    "binary": ("roc_auc", "pr_auc", "f1", "accuracy"),
+    "multiclass": ("accuracy", "f1_macro", "roc_auc_ovr", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+def curve_figures(curves: dict[str, Any]) -> list[Markup]:
+    """HTML of every figure the curve summaries allow, in page order."""
+    return [
+        figure_html(build(curves[key]), div_id=div_id)
+        for key, div_id, build in _CURVE_FIGURES
+        if curves.get(key)
+    ]
+
+
+def _metric_rows(report: EvaluationReport) -> list[list[Any]]:
+    rows = []
+    for name, value in report.metrics.items():
+        low, high = report.intervals.get(name, (None, None))
+        better = "higher" if GREATER_IS_BETTER.get(name, True) else "lower"
+        rows.append([name, value, low, high, better])
+    return rows
+
+
+def evaluation_html(report: EvaluationReport) -> str:
+    """Render ``report`` with the packaged ``evaluation.html`` template."""
+    importance = report.importance
+    subtitle = f"{report.task} model evaluated on {report.n_rows:,} rows"
+    if report.dataset_id:
+        subtitle += f" of dataset {report.dataset_id}"
+    summary: list[tuple[str, Any]] = [("rows", report.n_rows)]
+    summary += [
+        (m, report.metrics[m]) for m in _HEADLINE.get(report.task, ()) if m in report.metrics
+    ]
+    if report.gates:
+        passed = sum(g.passed for g in report.gates)
+        summary.append(("gates passed", f"{passed} / {len(report.gates)}"))
+    context = {
+        "title": f"Evaluation of {report.model_ref}",
+        "subtitle": subtitle,
+        "generated_at": report.created_at.replace("T", " "),
+        "report": report,
+        "summary": summary,
+        "metric_rows": _metric_rows(report),
+        "gates": report.gates,
+        "curve_figures": curve_figures(report.curves),
+        "importance_figure": (
+            figure_html(figs.importance_figure(importance), div_id="fig-importance")
+            if importance.get("features")
+            else None
+        ),
+        "importance_rows": [
+            [f["name"], f["mean"], f["std"]]
+            for f in importance.get("features", [])[:TOP_IMPORTANCE_ROWS]
+        ],
+    }
+    return render_html("evaluation.html", context)

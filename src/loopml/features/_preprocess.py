@@ -1,0 +1,275 @@
+"""Preprocessing pipelines built from the data contract, one style per model family.
+
+Every model family gets a :class:`~sklearn.compose.ColumnTransformer` that reads the contract's
+feature columns from a DataFrame and never raises on values unseen in training (unknown
+categories, missing values, unparseable dates). The styles:
+
+- ``scaled`` (linear, knn, mlp): numbers median-imputed with missing indicators and standardised;
+  categories and booleans one-hot encoded (rare ones grouped, unknown ones into the rare group or
+  ignored); dates expanded into parts; text columns TF-IDF vectorised.
+- ``ordinal`` (random_forest, extra_trees): as ``scaled`` without scaling, categories ordinal
+  encoded (unknown -> -1), text columns dropped.
+- ``native`` (lightgbm): numbers and date parts keep NaN (LightGBM routes missing values itself),
+  categories become pandas ``category`` columns that LightGBM splits on natively; text dropped.
+- ``none`` (dummy): every column is dropped; the estimator ignores its input.
+
+Dropped columns are recorded in the transformer (see :func:`dropped_columns`), and every output
+feature maps back to the column it came from (:func:`original_column_map`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from loopml.data._contract import DataContract
+from loopml.errors import DataError, InvalidInputError
+from loopml.features._transformers import (
+    MISSING_LABEL,
+    CategoricalCodes,
+    DatetimeParts,
+    as_documents,
+    as_labels,
+    as_numbers,
+)
+
+PreprocessStyle = Literal["scaled", "ordinal", "native", "none"]
+
+FAMILY_STYLES: dict[str, PreprocessStyle] = {
+    "dummy": "none",
+    "linear": "scaled",
+    "knn": "scaled",
+    "mlp": "scaled",
+    "random_forest": "ordinal",
+    "extra_trees": "ordinal",
+    "lightgbm": "native",
+}
+"""The preprocessing style of each model family."""
+
+MIN_CATEGORY_COUNT = 5
+"""Categories seen fewer times than this in training are grouped into one 'infrequent' value."""
+MAX_CATEGORIES = 30
+"""At most this many encoded values per categorical column (the rest are grouped)."""
+TEXT_MAX_FEATURES = 500
+"""Vocabulary size of the TF-IDF vectoriser of each text column."""
+
+_JSON_SPECIAL = str.maketrans({c: "_" for c in '",:[]{}'})
+
+
+def output_feature_name(transformer: str, feature: str) -> str:
+    """Name of an output feature: ``<transformer>__<feature>``.
+
+    JSON special characters become ``_`` because LightGBM rejects them in feature names.
+    """
+    return f"{transformer}__{feature}".translate(_JSON_SPECIAL)
+
+
+def preprocess_style(family: str) -> PreprocessStyle:
+    """The preprocessing style of ``family``.
+
+    Raises:
+        InvalidInputError: ``family`` is not a known model family.
+    """
+    try:
+        return FAMILY_STYLES[family]
+    except KeyError:
+        raise InvalidInputError(
+            f"Unknown model family {family!r}.",
+            hint=f"Choose one of: {', '.join(FAMILY_STYLES)}.",
+        ) from None
+
+
+@dataclass
+class _ColumnGroups:
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    datetime: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+
+def _column_groups(contract: DataContract) -> _ColumnGroups:
+    groups = _ColumnGroups()
+    for spec in contract.feature_columns:
+        if spec.role == "text":
+            groups.text.append(spec.name)
+        elif spec.is_numeric:
+            groups.numeric.append(spec.name)
+        elif spec.dtype == "datetime":
+            groups.datetime.append(spec.name)
+        else:  # boolean, category, string
+            groups.categorical.append(spec.name)
+    return groups
+
+
+def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer:
+    """An unfitted ColumnTransformer turning the contract's feature columns into model inputs.
+
+    The output is a pandas DataFrame, except for the ``scaled`` style with text columns (TF-IDF
+    output may be sparse).
+
+    Raises:
+        InvalidInputError: ``family`` is unknown, or it can use none of the feature columns
+            (e.g. a tree family given only text columns).
+        DataError: the contract has no feature columns.
+    """
+    style = preprocess_style(family)
+    features = contract.feature_names
+    if not features:
+        raise DataError(
+            "The data contract has no feature columns, so there is nothing to learn from.",
+            hint="Give at least one column the role 'feature' or 'text' in the contract.",
+        )
+    if style == "none":
+        transformers: list[tuple[str, Any, Any]] = [("unused", "drop", features)]
+    else:
+        transformers = _transformers(_column_groups(contract), style)
+        if all(t == "drop" for _, t, _ in transformers):
+            raise InvalidInputError(
+                f"The {family} family can use none of the feature columns "
+                f"({', '.join(features)}): text columns are only used by linear models.",
+                hint="Train a linear family, or add numeric, categorical or date features.",
+            )
+    preprocessor = ColumnTransformer(
+        transformers, remainder="drop", verbose_feature_names_out=output_feature_name
+    )
+    has_text = any(name.startswith("text_") for name, _, _ in transformers)
+    if not has_text:
+        preprocessor.set_output(transform="pandas")
+    return preprocessor
+
+
+def _transformers(groups: _ColumnGroups, style: PreprocessStyle) -> list[tuple[str, Any, Any]]:
+    out: list[tuple[str, Any, Any]] = []
+    if groups.numeric:
+        out.append(("numeric", _numeric_pipeline(style), groups.numeric))
+    if groups.categorical:
+        out.append(("categorical", _categorical_pipeline(style), groups.categorical))
+    if groups.datetime:
+        out.append(("datetime", _datetime_pipeline(style), groups.datetime))
+    if groups.text and style == "scaled":
+        # One vectoriser per column: a column name (not a list) hands it a 1-D series of text.
+        out.extend((f"text_{i}", _text_pipeline(), col) for i, col in enumerate(groups.text))
+    elif groups.text:
+        out.append(("dropped_text", "drop", groups.text))
+    return out
+
+
+def _imputed(style: PreprocessStyle) -> list[tuple[str, Any]]:
+    steps: list[tuple[str, Any]] = []
+    if style != "native":
+        steps.append(("impute", SimpleImputer(strategy="median", add_indicator=True)))
+    if style == "scaled":
+        steps.append(("scale", StandardScaler()))
+    return steps
+
+
+def _numeric_pipeline(style: PreprocessStyle) -> Pipeline:
+    to_numbers = FunctionTransformer(as_numbers, feature_names_out="one-to-one")
+    return Pipeline([("as_numbers", to_numbers), *_imputed(style)])
+
+
+def _datetime_pipeline(style: PreprocessStyle) -> Pipeline:
+    return Pipeline([("parts", DatetimeParts()), *_imputed(style)])
+
+
+def _categorical_pipeline(style: PreprocessStyle) -> Pipeline:
+    steps: list[tuple[str, Any]] = [
+        ("as_labels", FunctionTransformer(as_labels, feature_names_out="one-to-one"))
+    ]
+    limits: dict[str, Any] = {"min_frequency": MIN_CATEGORY_COUNT, "max_categories": MAX_CATEGORIES}
+    if style == "native":
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            **limits,
+        )
+        return Pipeline([*steps, ("encode", encoder), ("as_category", CategoricalCodes())])
+    steps.append(("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LABEL)))
+    if style == "scaled":
+        steps.append(
+            (
+                "encode",
+                OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False, **limits),
+            )
+        )
+    else:
+        steps.append(
+            (
+                "encode",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, **limits),
+            )
+        )
+    return Pipeline(steps)
+
+
+def _text_pipeline() -> Pipeline:
+    return Pipeline(
+        [
+            ("as_documents", FunctionTransformer(as_documents, feature_names_out="one-to-one")),
+            ("tfidf", TfidfVectorizer(max_features=TEXT_MAX_FEATURES, sublinear_tf=True)),
+        ]
+    )
+
+
+def _fitted_transformers(preprocessor: ColumnTransformer) -> list[tuple[str, Any, Any]]:
+    try:
+        check_is_fitted(preprocessor, "transformers_")
+    except Exception as exc:
+        raise InvalidInputError(
+            "The preprocessor is not fitted yet.", hint="Fit the pipeline before asking for it."
+        ) from exc
+    return list(preprocessor.transformers_)
+
+
+def original_column_map(preprocessor: ColumnTransformer) -> dict[str, str]:
+    """Map each output feature of a fitted preprocessor to the input column it came from.
+
+    Keys are in the order of ``preprocessor.get_feature_names_out()``.
+
+    Raises:
+        InvalidInputError: the preprocessor is not fitted.
+    """
+    mapping: dict[str, str] = {}
+    for name, transformer, columns in _fitted_transformers(preprocessor):
+        if isinstance(transformer, str):  # "drop" / "passthrough" of an empty remainder
+            continue
+        if isinstance(columns, str):
+            inner = transformer.get_feature_names_out([columns])
+            mapping.update({output_feature_name(name, str(f)): columns for f in inner})
+            continue
+        cols = [str(c) for c in columns]
+        for feature in transformer.get_feature_names_out(cols):
+            mapping[output_feature_name(name, str(feature))] = _source_column(str(feature), cols)
+    return mapping
+
+
+def _source_column(feature: str, columns: list[str]) -> str:
+    """The column of ``columns`` an inner feature name (``col``, ``col_value``, …) derives from."""
+    if feature in columns:
+        return feature
+    prefix = "missingindicator_"
+    if feature.startswith(prefix) and feature[len(prefix) :] in columns:
+        return feature[len(prefix) :]
+    if feature.startswith(prefix):
+        feature = feature[len(prefix) :]
+    matches = [c for c in columns if feature == c or feature.startswith(f"{c}_")]
+    # The longest prefix wins: "age_group_x" comes from "age_group", not "age".
+    return max(matches, key=len) if matches else feature
+
+
+def dropped_columns(preprocessor: ColumnTransformer) -> list[str]:
+    """Feature columns a preprocessor ignores (text for tree families, everything for dummy)."""
+    dropped: list[str] = []
+    for name, transformer, columns in preprocessor.transformers:
+        if transformer == "drop" and name != "remainder":
+            dropped.extend([columns] if isinstance(columns, str) else list(columns))
+    return dropped

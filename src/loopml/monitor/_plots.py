@@ -1,0 +1,78 @@
+"""Plotly figures of reference vs current distributions, drawn from binned counts."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from loopml.reports import format_number
+
+REFERENCE_COLOUR = "#7b8794"
+CURRENT_COLOUR = "#2f6fde"
+DRIFTED_COLOUR = "#b3261e"
+
+
+def _percent(counts: list[int]) -> np.ndarray:
+    array = np.asarray(counts, dtype=np.float64)
+    total = array.sum()
+    return 100 * array / total if total else array
+
+
+def _histogram_axis(edges: list[float]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Bar centres, widths and hover labels of the plot bins, open tails included."""
+    inner = np.asarray(edges, dtype=np.float64)
+    width = float(inner[1] - inner[0])
+    centres = np.concatenate(
+        ([inner[0] - width / 2], (inner[:-1] + inner[1:]) / 2, [inner[-1] + width / 2])
+    )
+    widths = np.full(centres.size, width)
+    labels = [f"below {format_number(float(inner[0]))}"]
+    labels += [
+        f"{format_number(float(a))} to {format_number(float(b))}"
+        for a, b in itertools.pairwise(inner)
+    ]
+    labels.append(f"{format_number(float(inner[-1]))} and above")
+    return centres, widths, labels
+
+
+def distribution_figure(name: str, distribution: dict[str, Any], drifted: bool) -> go.Figure:
+    """Overlaid bars of the reference and current shares of ``name``'s bins or categories."""
+    reference = _percent(distribution["reference"])
+    current = _percent(distribution["current"])
+    if distribution["kind"] == "histogram":
+        x, widths, labels = _histogram_axis(distribution["edges"])
+        bar_options: dict[str, Any] = {"width": widths, "customdata": labels}
+        hover = "%{customdata}<br>%{y:.2f}%"
+    else:
+        x = np.asarray(distribution["categories"], dtype=object)
+        bar_options, hover = {}, "%{x}<br>%{y:.2f}%"
+    figure = go.Figure()
+    for label, shares, colour in (
+        ("reference", reference, REFERENCE_COLOUR),
+        ("current", current, DRIFTED_COLOUR if drifted else CURRENT_COLOUR),
+    ):
+        figure.add_bar(
+            x=x,
+            y=shares,
+            name=label,
+            marker_color=colour,
+            opacity=0.6,
+            hovertemplate=hover + f"<extra>{label}</extra>",
+            **bar_options,
+        )
+    figure.update_layout(
+        title={"text": f"{name}{' — drifted' if drifted else ''}", "font": {"size": 15}},
+        barmode="overlay",
+        bargap=0.05,
+        yaxis_title="share of rows (%)",
+        height=360,
+        margin={"l": 56, "r": 16, "t": 48, "b": 48},
+        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        template="plotly_white",
+    )
+    if distribution["kind"] == "bars":
+        figure.update_xaxes(type="category")
+    return figure

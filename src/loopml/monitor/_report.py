@@ -1,0 +1,183 @@
+"""The drift report of one window: per-feature drift, prediction drift and data quality."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loopml.errors import DataError
+from loopml.monitor._plots import distribution_figure
+from loopml.reports import Report, figure_html, render_html, to_jsonable, write_report
+
+FORMAT = "loopml.drift_report/1"
+
+
+@dataclass(eq=False)
+class DriftReport(Report):
+    """Drift of one window against the reference.
+
+    ``features`` and ``prediction_drift`` map a column to ``{"test", "statistic", "p_value",
+    "threshold", "drifted", "type"}``; ``quality`` maps a column to its null shares, unseen
+    categories and out-of-range shares; ``distributions`` holds the binned counts plotted in
+    the HTML page. ``dataset_drift`` is ``share_drifted >= drift_share``.
+    """
+
+    model: str | None = None
+    window: dict[str, Any] = field(default_factory=dict)
+    n_reference: int = 0
+    n_current: int = 0
+    drift_share: float = 0.5
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    share_drifted: float = 0.0
+    dataset_drift: bool = False
+    prediction_drift: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quality: dict[str, dict[str, Any]] = field(default_factory=dict)
+    columns_only_in_reference: list[str] = field(default_factory=list)
+    columns_only_in_current: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def summarise(self) -> None:
+        """Recompute ``share_drifted`` and ``dataset_drift`` from ``features``."""
+        tested = len(self.features)
+        self.share_drifted = len(self.drifted_features) / tested if tested else 0.0
+        self.dataset_drift = bool(tested) and self.share_drifted >= self.drift_share
+
+    @property
+    def drifted_features(self) -> list[str]:
+        return [name for name, r in self.features.items() if r["drifted"]]
+
+    @property
+    def prediction_drifted(self) -> bool | None:
+        """Whether any model output drifted; ``None`` when no output was compared."""
+        if not self.prediction_drift:
+            return None
+        return any(r["drifted"] for r in self.prediction_drift.values())
+
+    # -- export ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(
+            {
+                "format": FORMAT,
+                "model": self.model,
+                "window": self.window,
+                "generated_at": self.generated_at,
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "drift_share": self.drift_share,
+                "share_drifted": self.share_drifted,
+                "dataset_drift": self.dataset_drift,
+                "features": self.features,
+                "prediction_drift": self.prediction_drift,
+                "prediction_drifted": self.prediction_drifted,
+                "quality": self.quality,
+                "columns_only_in_reference": self.columns_only_in_reference,
+                "columns_only_in_current": self.columns_only_in_current,
+                "skipped": self.skipped,
+                "distributions": self.distributions,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftReport:
+        """Read a report written by :meth:`to_dict` (e.g. a stored ``drift.json``).
+
+        Raises:
+            DataError: the data is not a drift report.
+        """
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise DataError(
+                f"This is not a loopml drift report (expected format {FORMAT!r}).",
+                hint="Read the drift.json written by DriftReport.write.",
+            )
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_html(self) -> str:
+        return render_html("drift.html", self._context())
+
+    def write(self, directory: str | os.PathLike[str]) -> tuple[Path, Path]:
+        """Write ``drift.html`` and ``drift.json`` into ``directory`` (atomically each).
+
+        Returns:
+            The paths of the HTML page and of the JSON file.
+        """
+        folder = Path(directory)
+        html_path = write_report(folder / "drift.html", self.to_html())
+        json_path = write_report(folder / "drift.json", self.to_json())
+        return html_path, json_path
+
+    # -- page ------------------------------------------------------------------------------------
+    def _context(self) -> dict[str, Any]:
+        features = _ordered(self.features)
+        predictions = _ordered(self.prediction_drift)
+        figures = [
+            figure_html(distribution_figure(name, self.distributions[name], r["drifted"]))
+            for name, r in [*predictions, *features]
+            if name in self.distributions
+        ]
+        window = ", ".join(f"{k}: {v}" for k, v in self.window.items())
+        return {
+            "title": f"Drift report{f' — {self.model}' if self.model else ''}",
+            "subtitle": f"Window {window}" if window else "Current data against the reference",
+            "cards": [
+                ("dataset drift", self.dataset_drift),
+                ("drifted features", f"{len(self.drifted_features)} of {len(self.features)}"),
+                ("share drifted", self.share_drifted),
+                ("prediction drift", self.prediction_drifted),
+                ("reference rows", self.n_reference),
+                ("current rows", self.n_current),
+            ],
+            "drift_share": self.drift_share,
+            "feature_rows": [_row(name, r) for name, r in features],
+            "feature_status": ["fail" if r["drifted"] else "" for _, r in features],
+            "prediction_rows": [_row(name, r) for name, r in predictions],
+            "prediction_status": ["fail" if r["drifted"] else "" for _, r in predictions],
+            "quality_rows": [_quality_row(n, q) for n, q in self.quality.items()],
+            "quality_status": [_quality_status(q) for q in self.quality.values()],
+            "only_in_reference": self.columns_only_in_reference,
+            "only_in_current": self.columns_only_in_current,
+            "skipped": sorted(self.skipped.items()),
+            "figures": figures,
+        }
+
+
+def _ordered(results: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Drifted columns first, keeping the data's column order within each group."""
+    return sorted(results.items(), key=lambda item: not item[1]["drifted"])
+
+
+def _row(name: str, result: dict[str, Any]) -> list[Any]:
+    return [
+        name,
+        result["type"],
+        result["test"],
+        result["statistic"],
+        result["p_value"],
+        result["threshold"],
+        result["drifted"],
+    ]
+
+
+def _quality_row(name: str, quality: dict[str, Any]) -> list[Any]:
+    unseen = quality.get("unseen_categories") or []
+    return [
+        name,
+        quality["null_share_reference"],
+        quality["null_share_current"],
+        quality.get("unseen_share"),
+        ", ".join(unseen) if unseen else None,
+        quality.get("outside_reference_range_share"),
+        quality.get("out_of_range_share"),
+    ]
+
+
+def _quality_status(quality: dict[str, Any]) -> str:
+    worse_nulls = quality["null_share_current"] > quality["null_share_reference"] + 0.01
+    unseen = (quality.get("unseen_share") or 0) > 0
+    out_of_range = (quality.get("out_of_range_share") or 0) > 0
+    return "warn" if worse_nulls or unseen or out_of_range else ""

@@ -1,0 +1,107 @@
+"""``loopml ingest``: read the data source into an immutable, content-hashed DatasetVersion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from loopml.data import (
+    content_hash,
+    describe_source,
+    infer_contract,
+    read_snapshot,
+    read_sql,
+    read_table,
+    to_snapshot_bytes,
+)
+from loopml.errors import NotFoundError
+from loopml.project._project import Project
+from loopml.store import DatasetVersion
+
+
+def read_source(project: Project, data: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
+    """The frame of ``data`` (a file), or of the charter's source, with its description."""
+    if data is not None:
+        path = project.paths.resolve(data)
+        return read_table(path), describe_source(path)
+    source = project.charter.data
+    if source.path:
+        path = project.paths.resolve(source.path)
+        return read_table(path, format=source.format), describe_source(path)
+    assert source.url is not None
+    frame = read_sql(source.url, query=source.query, table=source.table)
+    return frame, describe_source(source.url, query=source.query, table=source.table)
+
+
+def ingest(
+    project: Project,
+    data: str | Path | None = None,
+    *,
+    frame: pd.DataFrame | None = None,
+    source: dict | None = None,
+    parent_id: str | None = None,
+) -> DatasetVersion:
+    """Snapshot ``data`` (default: the charter's source) as a DatasetVersion.
+
+    Identical content returns the existing version. The snapshot is written to the artifact store
+    before its metadata, so a failure leaves no record pointing at missing bytes. Writes
+    ``contract.yaml`` the first time, inferred from this data.
+    """
+    if frame is None:
+        frame, source = read_source(project, data)
+    snapshot = to_snapshot_bytes(frame)
+    digest = project.artifacts.put_bytes(snapshot)
+    version_hash = content_hash(frame)
+    version = project.store.datasets.add(
+        DatasetVersion(
+            id=version_hash[:12],
+            project=project.name,
+            content_hash=version_hash,
+            artifact=digest,
+            n_rows=len(frame),
+            n_columns=frame.shape[1],
+            source=source or {"kind": "frame"},
+            schema={str(c): str(t) for c, t in frame.dtypes.items()},
+            parent_id=parent_id,
+        )
+    )
+    if not project.paths.contract.is_file():
+        charter = project.charter
+        contract = infer_contract(
+            frame,
+            target=charter.target,
+            sensitive=charter.columns.sensitive,
+            ignore=charter.columns.ignore,
+            id_columns=charter.columns.id,
+            time_column=charter.time_column,
+        )
+        contract.to_yaml(project.paths.contract)
+    return version
+
+
+def latest_or_ingest(project: Project) -> DatasetVersion:
+    """The newest DatasetVersion, ingesting the charter's source first when there is none."""
+    return project.store.datasets.latest(project.name) or ingest(project)
+
+
+def load_dataset(
+    project: Project, version_id: str | None = None
+) -> tuple[DatasetVersion, pd.DataFrame]:
+    """A dataset version (default: the newest, ingested first if needed) and its frame.
+
+    Raises:
+        NotFoundError: ``version_id`` matches no version.
+    """
+    if version_id is None:
+        version = latest_or_ingest(project)
+    else:
+        version = project.store.datasets.get(project.name, version_id)
+    try:
+        data = project.artifacts.get_bytes(version.artifact)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"The snapshot of dataset version {version.id} is missing from the artifact store.",
+            hint="Ingest the data again with `loopml ingest`.",
+        ) from exc
+    return version, read_snapshot(data)

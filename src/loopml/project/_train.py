@@ -1,0 +1,340 @@
+"""``loopml train``: baselines and candidates, tracked runs, holdout evaluation, gates, registry."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loopml.evaluate import GateResult, evaluate_gates, evaluate_model
+from loopml.monitor import ReferenceProfile
+from loopml.project._ingest import load_dataset
+from loopml.project._prepare import PreparedData, prepare
+from loopml.project._project import Project
+from loopml.registry import CHALLENGER, CHAMPION
+from loopml.store import DatasetVersion, ModelVersion
+from loopml.tracking import ActiveRun, start_run
+from loopml.train import (
+    CandidateResult,
+    ModelBundle,
+    TrainingResult,
+    default_metric,
+    train_candidates,
+)
+
+Progress = Callable[[str, float], None]
+"""Called with a short description of the current step and the fraction of work done (0..1)."""
+
+BASELINE_FAMILIES = ("dummy", "linear")
+
+
+@dataclass
+class TrainOutcome:
+    """What one training run produced and decided."""
+
+    model: ModelVersion
+    run_id: str
+    dataset_id: str
+    metric: str
+    greater_is_better: bool
+    metrics: dict[str, float]
+    gates: list[GateResult]
+    champion: bool
+    alias: str | None
+    decision: str
+    leaderboard: list[dict[str, Any]]
+    report_html: Path
+    report_json: Path
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.ref,
+            "run_id": self.run_id,
+            "dataset": self.dataset_id,
+            "metric": self.metric,
+            "metrics": self.metrics,
+            "champion": self.champion,
+            "alias": self.alias,
+            "decision": self.decision,
+            "gates": [g.to_dict() for g in self.gates],
+            "leaderboard": self.leaderboard,
+            "report": str(self.report_html),
+            "warnings": self.warnings,
+        }
+
+
+def train(
+    project: Project,
+    *,
+    time_budget: float | None = None,
+    seed: int | None = None,
+    dataset_id: str | None = None,
+    progress: Progress | None = None,
+    promote: bool = True,
+) -> TrainOutcome:
+    """Train on a dataset version (default: the newest; the charter's source is ingested first
+    when nothing has been) and register the best model.
+
+    With ``promote`` the new version becomes ``champion`` when it passes every gate and there is
+    no champion yet, and ``challenger`` when there is one (replacing a champion is the retraining
+    loop's decision, made on a shared holdout). Failing gates leave it without an alias and the
+    decision says which gates failed.
+    """
+    report = progress or (lambda _step, _fraction: None)
+    report("loading data", 0.0)
+    version, frame = load_dataset(project, dataset_id)
+    prepared = prepare(project, frame, project.contract(), label=version.id)
+    return fit_and_register(
+        project,
+        version,
+        prepared,
+        time_budget=time_budget,
+        seed=seed,
+        progress=report,
+        promote=promote,
+    )
+
+
+def fit_and_register(
+    project: Project,
+    version: DatasetVersion,
+    prepared: PreparedData,
+    *,
+    time_budget: float | None,
+    seed: int | None,
+    progress: Progress,
+    promote: bool,
+    kind: str = "train",
+) -> TrainOutcome:
+    """Fit candidates on ``prepared.train``, evaluate on ``prepared.holdout``, register the best."""
+    charter = project.charter
+    contract = project.contract()
+    budget = time_budget if time_budget is not None else charter.training.time_budget
+    run_seed = seed if seed is not None else charter.training.seed
+    with start_run(
+        project.store,
+        project.name,
+        f"{kind}-{version.id}",
+        kind=kind,
+        dataset_id=version.id,
+        artifacts=project.artifacts,
+        code_dir=project.paths.root,
+    ) as run:
+        run.log_params(
+            {
+                "task": charter.task,
+                "target": charter.target,
+                "time_budget": budget,
+                "seed": run_seed,
+                "cv_folds": charter.training.cv_folds,
+                "split": json.dumps(prepared.split, sort_keys=True),
+                "train_rows": len(prepared.train),
+                "holdout_rows": len(prepared.holdout),
+            }
+        )
+        run.log_metric("validation_violations", float(len(prepared.validation.violations)))
+        result = _search(project, run, prepared.train, budget, run_seed, progress)
+        progress("evaluating on the holdout", 0.9)
+        outcome = _register_best(project, run, version, prepared, result, promote)
+        progress("done", 1.0)
+        return outcome
+
+
+def _search(
+    project: Project,
+    run: ActiveRun,
+    train_frame: pd.DataFrame,
+    budget: float,
+    seed: int,
+    progress: Progress,
+) -> TrainingResult:
+    """Run the candidate search, logging each candidate as a child run as soon as it is done."""
+    charter = project.charter
+    metric = charter.metric or default_metric(charter.task)  # type: ignore[arg-type]
+
+    def on_candidate(candidate: CandidateResult) -> None:
+        with run.child(candidate.family, "candidate", status=candidate.status) as child:
+            child.log_params(candidate.params)
+            if candidate.reason:
+                child.set_tags({"reason": candidate.reason})
+            for fold, score in enumerate(candidate.fold_scores):
+                child.log_metric(f"cv_{metric}", float(score), step=fold)
+            if candidate.status == "ok":
+                child.log_metrics(
+                    {
+                        f"cv_{metric}_mean": candidate.cv_mean,
+                        f"cv_{metric}_std": candidate.cv_std,
+                        "fit_seconds": candidate.fit_seconds,
+                    }
+                )
+                if candidate.latency_ms_p50 is not None:
+                    child.log_metric("latency_ms_p50", candidate.latency_ms_p50)
+
+    return train_candidates(
+        train_frame,
+        project.contract(),
+        task=charter.task,  # type: ignore[arg-type]
+        metric=metric,
+        families=charter.training.families,
+        time_budget=budget,
+        cv_folds=charter.training.cv_folds,
+        seed=seed,
+        positive_class=charter.positive_class,
+        cv_strategy="time" if charter.split_strategy == "time" else None,
+        on_candidate=on_candidate,
+        progress=lambda step, fraction: progress(step, 0.05 + 0.85 * fraction),
+    )
+
+
+def measure_latency(
+    bundle: ModelBundle, frame: pd.DataFrame, *, calls: int = 200
+) -> dict[str, float]:
+    """Single-row prediction latency (ms) through the whole pipeline: p50 and p99."""
+    rows = frame.iloc[: max(1, min(len(frame), 20))]
+    timings = []
+    for i in range(calls):
+        row = rows.iloc[[i % len(rows)]]
+        start = time.perf_counter()
+        bundle.predict_frame(row)
+        timings.append((time.perf_counter() - start) * 1000.0)
+    values = np.asarray(timings)
+    return {
+        "latency_p50_ms": float(np.percentile(values, 50)),
+        "latency_p99_ms": float(np.percentile(values, 99)),
+    }
+
+
+def holdout_score(bundle: ModelBundle, holdout: pd.DataFrame, metric: str) -> float | None:
+    """``metric`` of ``bundle`` on ``holdout`` (None when undefined on that data)."""
+    from loopml.evaluate import compute_metrics
+
+    target = bundle.contract.target
+    assert target is not None
+    labelled = holdout[holdout[target].notna()]
+    metrics = compute_metrics(
+        bundle.task,
+        labelled[target],
+        bundle.predict_frame(labelled),
+        classes=bundle.classes,
+        positive_class=bundle.positive_class,
+    )
+    return metrics.get(metric)
+
+
+def _baseline_score(
+    result: TrainingResult, holdout: pd.DataFrame, best: CandidateResult
+) -> float | None:
+    """Holdout score of the best baseline other than the selected candidate."""
+    scores = []
+    for candidate in result.candidates:
+        if candidate.family in BASELINE_FAMILIES and candidate is not best and candidate.bundle:
+            score = holdout_score(candidate.bundle, holdout, result.metric)
+            if score is not None:
+                scores.append(score)
+    if not scores:
+        return None
+    return max(scores) if result.greater_is_better else min(scores)
+
+
+def _register_best(
+    project: Project,
+    run: ActiveRun,
+    version: DatasetVersion,
+    prepared: PreparedData,
+    result: TrainingResult,
+    promote: bool,
+) -> TrainOutcome:
+    charter = project.charter
+    best = result.best
+    assert best.bundle is not None
+    bundle = best.bundle
+    latency = measure_latency(bundle, prepared.holdout)
+    ref = f"{project.name}:next"
+    evaluation = evaluate_model(bundle, prepared.holdout, model_ref=ref, dataset_id=version.id)
+    metrics = {**evaluation.metrics, **latency}
+    score = metrics.get(result.metric)
+    gates = evaluate_gates(
+        metric=result.metric,
+        greater_is_better=result.greater_is_better,
+        score=score if score is not None else float("nan"),
+        baseline_score=_baseline_score(result, prepared.holdout, best),
+        min_score=charter.acceptance.min_score,
+        min_margin_over_baseline=charter.acceptance.min_margin_over_baseline,
+        max_latency_ms=charter.acceptance.max_latency_p99_ms,
+        latency_ms=latency["latency_p99_ms"],
+    )
+    run.log_metrics(metrics)
+    run.set_tags({"best_family": best.family, "metric": result.metric})
+    profile = ReferenceProfile.from_frame(
+        prepared.train, bundle.contract, predictions=bundle.predict_frame(prepared.train)
+    )
+    run.log_artifact("reference_profile", json.dumps(profile.to_dict()).encode())
+    run.flush()
+    model = project.registry.register(
+        project.name,
+        bundle,
+        run_id=run.id,
+        dataset_id=version.id,
+        metrics=metrics,
+        gates=[g.to_dict() for g in gates],
+        description=f"{best.family} trained on dataset {version.id}",
+    )
+    evaluation.model_ref = model.ref
+    evaluation.gates = gates
+    out_dir = project.paths.reports / f"{project.name}-v{model.version}"
+    html_path, json_path = evaluation.write(out_dir)
+    run.log_artifact("evaluation.html", html_path)
+    run.log_artifact("evaluation.json", json_path)
+    run.flush()
+    alias, decision = _decide(project, model, gates, promote)
+    return TrainOutcome(
+        model=project.store.models.get_version(model.name, model.version),
+        run_id=run.id,
+        dataset_id=version.id,
+        metric=result.metric,
+        greater_is_better=result.greater_is_better,
+        metrics=metrics,
+        gates=gates,
+        champion=alias == CHAMPION,
+        alias=alias,
+        decision=decision,
+        leaderboard=result.leaderboard(),
+        report_html=html_path,
+        report_json=json_path,
+        warnings=list(getattr(result, "warnings", [])),
+    )
+
+
+def _decide(
+    project: Project, model: ModelVersion, gates: list[GateResult], promote: bool
+) -> tuple[str | None, str]:
+    failed = [g for g in gates if not g.passed]
+    if failed:
+        reasons = " ".join(g.message for g in failed)
+        return None, f"{model.ref} failed {len(failed)} acceptance gate(s): {reasons}"
+    if not promote:
+        return None, f"{model.ref} passed every gate."
+    aliases = project.registry.aliases(model.name)
+    if CHAMPION not in aliases:
+        project.registry.set_alias(
+            model.name, CHAMPION, model.version, reason="first version to pass every gate"
+        )
+        project.store.models.update_version(
+            model.name, model.version, stage="production", reason="became champion"
+        )
+        return CHAMPION, f"{model.ref} passed every gate and is now {model.name}@{CHAMPION}."
+    project.registry.set_alias(
+        model.name, CHALLENGER, model.version, reason="passed every gate; a champion exists"
+    )
+    return CHALLENGER, (
+        f"{model.ref} passed every gate and is now {model.name}@{CHALLENGER}; "
+        f"{model.name}@{CHAMPION} stays v{aliases[CHAMPION]} until `loopml retrain` or "
+        f"`loopml models promote` replaces it."
+    )

@@ -1,0 +1,152 @@
+"""Render self-contained HTML reports: Jinja2 templates + Plotly figures, no network needed.
+
+Every page produced by :func:`render_html` carries plotly.js inline exactly once (in ``<head>``);
+figures are inserted as ``<div>`` + ``Plotly.newPlot`` snippets made by :func:`figure_html`, so a
+report opens offline, from an e-mail attachment or a CI artifact.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+from loopml.errors import InvalidInputError
+
+MISSING = "\u2014"
+"""How a missing value is shown (an em dash)."""
+
+_FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+@functools.cache
+def plotly_js() -> Markup:
+    """The plotly.js library source (cached: it is ~5 MB and read once per process)."""
+    return Markup(get_plotlyjs())
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant digits; ints as ints; a dash for None/NaN."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return MISSING
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+@functools.cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("loopml.reports", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    return env
+
+
+def _page_context(context: dict[str, Any], include_plotlyjs: bool) -> dict[str, Any]:
+    page = {"subtitle": "", "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    page.update(context)
+    page["plotly_js"] = plotly_js() if include_plotlyjs else Markup("")
+    return page
+
+
+def render_html(template: str, context: dict[str, Any], *, include_plotlyjs: bool = True) -> str:
+    """Render the packaged template ``template`` (e.g. ``"report.html"``) with ``context``.
+
+    Templates extend ``base.html``, which expects ``title`` and optionally ``subtitle`` and
+    ``generated_at`` (defaults to now, UTC). Values are HTML-escaped unless they are
+    :class:`markupsafe.Markup` (as :func:`figure_html` returns). ``include_plotlyjs=False`` leaves
+    plotly.js out, for pages without figures.
+
+    Raises:
+        InvalidInputError: there is no such template, or the context lacks a value it uses.
+    """
+    from jinja2 import TemplateNotFound, UndefinedError
+
+    try:
+        compiled = _environment().get_template(template)
+        return compiled.render(_page_context(context, include_plotlyjs))
+    except TemplateNotFound as exc:
+        raise InvalidInputError(
+            f"There is no report template named {template!r}.",
+            hint="Use one of: " + ", ".join(_environment().list_templates()) + ".",
+        ) from exc
+    except UndefinedError as exc:
+        raise InvalidInputError(
+            f"The context of report template {template!r} is incomplete: {exc.message}."
+        ) from exc
+
+
+def render_html_source(
+    source: str, context: dict[str, Any], *, include_plotlyjs: bool = True
+) -> str:
+    """Render a template given as text; it may ``{% extends "base.html" %}`` and use macros.
+
+    Lets other packages define their own page layout without shipping template files.
+
+    Raises:
+        InvalidInputError: as :func:`render_html`.
+    """
+    from jinja2 import TemplateError
+
+    try:
+        compiled = _environment().from_string(source)
+        return compiled.render(_page_context(context, include_plotlyjs))
+    except TemplateError as exc:
+        raise InvalidInputError(f"The report template could not be rendered: {exc}.") from exc
+
+
+def figure_html(fig: go.Figure, *, div_id: str | None = None) -> Markup:
+    """A Plotly figure as an HTML ``<div>`` + script, without plotly.js itself.
+
+    Insert it in a page rendered by :func:`render_html` (which carries plotly.js once).
+    ``div_id`` fixes the element id (handy for links and tests); by default Plotly picks one.
+    """
+    html = fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=_FIGURE_CONFIG
+    )
+    return Markup(html)
+
+
+def write_report(path: str | os.PathLike[str], html: str) -> Path:
+    """Write ``html`` to ``path`` atomically (a reader never sees a half-written file).
+
+    Creates missing parent folders. Returns the path written.
+
+    Raises:
+        InvalidInputError: ``path`` is an existing folder.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInputError(
+            f"Cannot write the report to {str(target)!r}: it is a folder.",
+            hint="Give a file path such as report.html.",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(html)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

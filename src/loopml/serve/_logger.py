@@ -1,0 +1,172 @@
+"""Logging served predictions to the metadata store without slowing requests down.
+
+Requests put records on a bounded in-memory queue and return at once; a daemon thread writes them
+to ``store.predictions`` in batches.
+
+Loss window: records accepted by :meth:`BackgroundPredictionLogger.submit` live only in memory
+until their batch is written, at most ``flush_interval`` seconds (or ``batch_size`` records)
+later. :meth:`~BackgroundPredictionLogger.close` (called on graceful shutdown) writes every one of
+them, so a clean stop loses nothing; a crash loses at most what is queued. When the store falls
+behind and the queue holds ``max_queue`` records, new records are dropped, counted in
+:attr:`~BackgroundPredictionLogger.dropped`, and a warning is logged, rather than making requests
+wait. A batch the store refuses (after its own retries) is logged and counted in
+:attr:`~BackgroundPredictionLogger.failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+
+from loopml.errors import InvalidInputError
+from loopml.serve._interfaces import PredictionSink
+from loopml.store._base import MetadataStore
+from loopml.store._records import PredictionRecord
+
+logger = logging.getLogger(__name__)
+
+_DROP_WARNING_EVERY = 1000
+"""After the first dropped record, warn again only every this many drops."""
+
+
+class BackgroundPredictionLogger(PredictionSink):
+    """A :class:`PredictionSink` writing to ``store.predictions`` from a background thread.
+
+    Args:
+        store: the metadata store to write to.
+        batch_size: most records per ``store.predictions.add`` call.
+        flush_interval: longest time (seconds) a record waits before its batch is written.
+        max_queue: most records held in memory; beyond it new records are dropped.
+
+    Raises:
+        InvalidInputError: a size or interval is not positive.
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        max_queue: int = 100_000,
+    ) -> None:
+        for name, value in (
+            ("batch_size", batch_size),
+            ("flush_interval", flush_interval),
+            ("max_queue", max_queue),
+        ):
+            if value <= 0:
+                raise InvalidInputError(
+                    f"The {name!r} parameter of BackgroundPredictionLogger must be positive. "
+                    f"Got {value!r} instead."
+                )
+        self._store = store
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._queue: queue.Queue[PredictionRecord] = queue.Queue(maxsize=max_queue)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._written = self._dropped = self._failed = 0
+        self._thread = threading.Thread(
+            target=self._run, name="loopml-prediction-logger", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def written(self) -> int:
+        """Records written to the store so far."""
+        return self._written
+
+    @property
+    def dropped(self) -> int:
+        """Records refused because the queue was full or the logger closed."""
+        return self._dropped
+
+    @property
+    def failed(self) -> int:
+        """Records in batches the store refused."""
+        return self._failed
+
+    def submit(self, records: Sequence[PredictionRecord]) -> None:
+        """Queue ``records`` for writing; never blocks (drops, counted, when the queue is full)."""
+        dropped, reason = 0, ""
+        with self._lock:  # so no record slips in after close() decided the queue is final
+            if self._stopping.is_set():
+                dropped, reason = len(records), "the prediction logger is closed"
+            else:
+                for i, record in enumerate(records):
+                    try:
+                        self._queue.put_nowait(record)
+                    except queue.Full:
+                        dropped, reason = len(records) - i, "the prediction log queue is full"
+                        break
+            before = self._dropped
+            self._dropped += dropped
+        if dropped and (
+            before == 0 or before // _DROP_WARNING_EVERY != self._dropped // _DROP_WARNING_EVERY
+        ):
+            logger.warning(
+                "Dropped %d prediction record(s) because %s (%d dropped so far).",
+                dropped,
+                reason,
+                self._dropped,
+            )
+
+    def flush(self) -> None:
+        """Block until every record queued so far has been written (or refused by the store)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Write every queued record, then stop the thread. Idempotent."""
+        with self._lock:
+            self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if not batch:
+                return
+            self._write(batch)
+
+    def _next_batch(self) -> list[PredictionRecord]:
+        """Up to ``batch_size`` records, waiting at most ``flush_interval`` after the first.
+
+        Returns an empty batch only when closing and the queue is drained.
+        """
+        batch: list[PredictionRecord] = []
+        deadline: float | None = None
+        while len(batch) < self._batch_size:
+            if self._stopping.is_set():
+                wait = 0.0  # closing: take what is queued, wait for nothing more
+            elif deadline is None:
+                wait = self._flush_interval  # idle: wake now and then to notice close()
+            else:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    break
+            try:
+                record = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                if batch or self._stopping.is_set():
+                    break
+                continue
+            batch.append(record)
+            if deadline is None:
+                deadline = time.monotonic() + self._flush_interval
+        return batch
+
+    def _write(self, batch: list[PredictionRecord]) -> None:
+        try:
+            self._store.predictions.add(batch)
+        except Exception:
+            self._failed += len(batch)
+            logger.exception("Could not write %d prediction record(s) to the store", len(batch))
+        else:
+            self._written += len(batch)
+        finally:
+            for _ in batch:
+                self._queue.task_done()

@@ -1,0 +1,119 @@
+"""Scoring one request: validated records in, response body and prediction log records out."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loopml.errors import InvalidInputError
+from loopml.serve._body import Payload
+from loopml.serve._interfaces import LoadedModel
+from loopml.store._records import PredictionRecord, utcnow
+
+
+@dataclass(frozen=True)
+class ScoredRequest:
+    """The JSON body to answer with, and what to log once the answer is sent."""
+
+    body: dict[str, Any]
+    log: PredictionLog
+
+
+@dataclass(frozen=True)
+class PredictionLog:
+    """The facts of one scored request, turned into log records off the response path."""
+
+    model: LoadedModel
+    time: datetime
+    request_ids: list[str]
+    inputs: dict[str, list[Any]]
+    outputs: dict[str, list[Any]]
+    latency_ms: float
+
+    def records(self, deployment: str = "") -> list[PredictionRecord]:
+        """One :class:`PredictionRecord` per scored record, with JSON-able inputs and outputs."""
+        inputs = {name: _jsonable(values) for name, values in self.inputs.items()}
+        return [
+            PredictionRecord(
+                request_id=request_id,
+                time=self.time,
+                model_name=self.model.name,
+                model_version=self.model.version,
+                inputs={name: values[i] for name, values in inputs.items()},
+                outputs={name: values[i] for name, values in self.outputs.items()},
+                latency_ms=self.latency_ms,
+                deployment=deployment,
+            )
+            for i, request_id in enumerate(self.request_ids)
+        ]
+
+
+def score(model: LoadedModel, payload: Payload) -> ScoredRequest:
+    """Validate the payload against the model's schema, predict, and shape the response.
+
+    Raises:
+        InvalidInputError: a record breaks the schema, or the model rejects the input.
+    """
+    started = time.perf_counter()
+    at = utcnow()
+    n = len(payload.records)
+    values = model.schema.validate(payload.records)
+    frame = model.schema.frame(values)
+    try:
+        predicted = model.bundle.predict_frame(frame)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"Model {model.ref} cannot score the input: {exc}",
+            hint=f"Check the values against GET /v1/models/{model.name}.",
+        ) from None
+    outputs = {str(column): _native(predicted[column]) for column in predicted.columns}
+    warnings = model.schema.warnings(values, n)
+    request_ids = [uuid.uuid4().hex for _ in range(n)]
+    items = [_item(request_ids[i], outputs, i, warnings[i]) for i in range(n)]
+    if payload.is_batch:
+        body: dict[str, Any] = {
+            "model": model.ref,
+            "model_version": model.version,
+            "predictions": items,
+        }
+    else:
+        item = items[0]
+        body = {
+            "request_id": item.pop("request_id"),
+            "model": model.ref,
+            "model_version": model.version,
+            **item,
+        }
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    return ScoredRequest(body, PredictionLog(model, at, request_ids, values, outputs, latency_ms))
+
+
+def _item(
+    request_id: str, outputs: dict[str, list[Any]], i: int, warnings: list[dict[str, Any]]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"request_id": request_id}
+    for name, values in outputs.items():
+        item[name] = values[i]
+    if warnings:
+        item["warnings"] = warnings
+    return item
+
+
+def _native(column: pd.Series) -> list[Any]:
+    """The column as JSON-native Python values (numpy scalars unwrapped)."""
+    values = column.tolist()
+    if column.dtype != object:
+        return values
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def _jsonable(values: list[Any]) -> list[Any]:
+    if any(isinstance(v, datetime) for v in values):
+        return [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return values

@@ -1,0 +1,92 @@
+"""Deployments in SQL; every change is audited in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from loopml.errors import InvalidInputError, NotFoundError
+from loopml.store._base import DeploymentStore
+from loopml.store._records import Deployment, utcnow
+from loopml.store._sql._audit import append_event
+from loopml.store._sql._common import preview, upsert
+from loopml.store._sql._database import Database
+from loopml.store._sql._tables import deployments
+
+
+class SqlDeploymentStore(DeploymentStore):
+    """:class:`DeploymentStore` over the ``deployments`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def put(
+        self, name: str, policy: dict[str, Any], *, actor: str = "loopml", reason: str = ""
+    ) -> Deployment:
+        """Create or replace ``name``'s policy; the audit event (action ``deployment.put``,
+        target ``deployment:<name>``) holds the new and the previous policy.
+
+        Raises:
+            InvalidInputError: ``name`` is empty or ``policy`` is not a dict.
+        """
+        if not name or not isinstance(policy, dict):
+            raise InvalidInputError(
+                f"A deployment needs a non-empty name and a dict policy; got {name!r} and "
+                f"{type(policy).__name__}.",
+                hint='Pass e.g. put("churn", {"kind": "single", "model": "churn@champion"}).',
+            )
+        deployment = Deployment(name=name, policy=dict(policy), updated_at=utcnow())
+
+        def work(conn: Connection) -> Deployment:
+            previous = conn.execute(
+                sa.select(deployments.c.policy).where(deployments.c.name == name)
+            ).scalar()
+            insert = upsert(conn, deployments)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={
+                        "policy": insert.excluded.policy,
+                        "updated_at": insert.excluded.updated_at,
+                    },
+                ),
+                {"name": name, "policy": deployment.policy, "updated_at": deployment.updated_at},
+            )
+            append_event(
+                conn,
+                actor,
+                "deployment.put",
+                f"deployment:{name}",
+                reason=reason,
+                details={"policy": deployment.policy, "previous": previous},
+            )
+            return deployment
+
+        return self._db.write(work)
+
+    def get(self, name: str) -> Deployment:
+        def work(conn: Connection) -> Deployment:
+            row = conn.execute(
+                sa.select(deployments).where(deployments.c.name == name)
+            ).one_or_none()
+            if row is not None:
+                return Deployment(row.name, row.policy, row.updated_at)
+            known = (
+                conn.execute(sa.select(deployments.c.name).order_by(deployments.c.name))
+                .scalars()
+                .all()
+            )
+            raise NotFoundError(
+                f"No deployment is named {name!r}; deployments are {preview(known)}.",
+                hint="Create it with `loopml deploy` or pass an existing name.",
+            )
+
+        return self._db.read(work)
+
+    def list(self) -> list[Deployment]:
+        query = sa.select(deployments).order_by(deployments.c.name)
+        return self._db.read(
+            lambda conn: [Deployment(r.name, r.policy, r.updated_at) for r in conn.execute(query)]
+        )

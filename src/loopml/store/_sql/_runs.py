@@ -1,0 +1,249 @@
+"""Runs in SQL: creation, lookup and listing (logging is in :mod:`._run_logging`)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+from typing import Any
+from uuid import uuid4
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from loopml.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from loopml.store._base import RunStore
+from loopml.store._records import MetricPoint, Run, RunStatus, utcnow
+from loopml.store._sql._common import preview
+from loopml.store._sql._database import Database
+from loopml.store._sql._run_logging import log_batch, require_run
+from loopml.store._sql._tables import (
+    run_artifacts,
+    run_latest_metrics,
+    run_metrics,
+    run_params,
+    run_tags,
+    runs,
+)
+
+MIN_PREFIX = 6
+_END_STATUSES = ("finished", "failed")
+
+
+class SqlRunStore(RunStore):
+    """:class:`RunStore` over ``runs`` and its child tables."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self,
+        project: str,
+        name: str,
+        kind: str,
+        *,
+        parent_id: str | None = None,
+        dataset_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        if run_id is not None and not 0 < len(run_id) <= 64:
+            raise InvalidInputError(
+                f"Run id {run_id!r} must have 1 to 64 characters.",
+                hint="Leave run_id unset to get a fresh UUID.",
+            )
+        run = Run(
+            id=run_id or uuid4().hex,
+            project=project,
+            name=name,
+            kind=kind,
+            status="running",
+            start_time=utcnow(),
+            parent_id=parent_id,
+            dataset_id=dataset_id,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+        )
+        return self._db.write(lambda conn: _insert_run(conn, run))
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, Any] | None = None,
+        metrics: Sequence[MetricPoint] = (),
+        tags: dict[str, Any] | None = None,
+        artifacts: dict[str, str] | None = None,
+    ) -> None:
+        if not (params or metrics or tags or artifacts):
+            self._db.read(lambda conn: require_run(conn, run_id))
+            return
+        self._db.write(
+            lambda conn: log_batch(
+                conn, run_id, params=params, metrics=metrics, tags=tags, artifacts=artifacts
+            )
+        )
+
+    def end(self, run_id: str, status: RunStatus = "finished") -> Run:
+        if status not in _END_STATUSES:
+            raise InvalidInputError(
+                f"A run ends as 'finished' or 'failed', not {status!r}.",
+                hint="Pass status='finished' or status='failed'.",
+            )
+
+        def work(conn: Connection) -> Run:
+            require_run(conn, run_id)
+            conn.execute(
+                sa.update(runs).where(runs.c.id == run_id).values(status=status, end_time=utcnow())
+            )
+            return _assemble(conn, runs.c.id == run_id)[0]
+
+        return self._db.write(work)
+
+    def get(self, run_id: str) -> Run:
+        return self._db.read(lambda conn: _get(conn, run_id))
+
+    def list(
+        self,
+        project: str,
+        *,
+        kind: str | None = None,
+        parent_id: str | None = None,
+        dataset_id: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Run]:
+        conditions = [runs.c.project == project]
+        for column, value in ((runs.c.kind, kind), (runs.c.parent_id, parent_id)):
+            if value is not None:
+                conditions.append(column == value)
+        if dataset_id is not None:
+            conditions.append(runs.c.dataset_id == dataset_id)
+        return self._db.read(lambda conn: _assemble(conn, sa.and_(*conditions), limit=limit))
+
+    def metric_history(self, run_id: str, key: str) -> builtins.list[MetricPoint]:
+        def work(conn: Connection) -> list[MetricPoint]:
+            require_run(conn, run_id)
+            rows = conn.execute(
+                sa.select(run_metrics)
+                .where(run_metrics.c.run_id == run_id, run_metrics.c.key == key)
+                .order_by(run_metrics.c.step, run_metrics.c.timestamp, run_metrics.c.id)
+            )
+            return [MetricPoint(r.key, _value(r.value), r.step, r.timestamp) for r in rows]
+
+        return self._db.read(work)
+
+
+def _insert_run(conn: Connection, run: Run) -> Run:
+    if run.parent_id is not None and not _exists(conn, run.parent_id):
+        raise NotFoundError(
+            f"Parent run {run.parent_id!r} does not exist.",
+            hint="Create the parent run first or pass its full id.",
+        )
+    if _exists(conn, run.id):
+        raise AlreadyExistsError(
+            f"Run id {run.id!r} is already taken.", hint="Pass another run_id or leave it unset."
+        )
+    conn.execute(
+        sa.insert(runs).values(
+            id=run.id,
+            project=run.project,
+            name=run.name,
+            kind=run.kind,
+            status=run.status,
+            start_time=run.start_time,
+            parent_id=run.parent_id,
+            dataset_id=run.dataset_id,
+        )
+    )
+    if run.tags:
+        conn.execute(
+            sa.insert(run_tags),
+            [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
+        )
+    return run
+
+
+def _exists(conn: Connection, run_id: str) -> bool:
+    return conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is not None
+
+
+def _get(conn: Connection, run_id: str) -> Run:
+    if _exists(conn, run_id):
+        return _assemble(conn, runs.c.id == run_id)[0]
+    if len(run_id) >= MIN_PREFIX:
+        matches = (
+            conn.execute(
+                sa.select(runs.c.id).where(runs.c.id.startswith(run_id, autoescape=True)).limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        if len(matches) == 1:
+            return _assemble(conn, runs.c.id == matches[0])[0]
+        if matches:
+            raise NotFoundError(
+                f"Run id prefix {run_id!r} is ambiguous: it matches {preview(matches)} and more.",
+                hint="Pass more characters of the run id.",
+            )
+    recent = (
+        conn.execute(sa.select(runs.c.id).order_by(runs.c.start_time.desc()).limit(5))
+        .scalars()
+        .all()
+    )
+    short = f" (a prefix needs {MIN_PREFIX}+ characters)" if len(run_id) < MIN_PREFIX else ""
+    raise NotFoundError(
+        f"No run has the id {run_id!r}{short}; the newest runs are {preview(recent)}.",
+        hint="List runs with `loopml runs` and pass an id or a unique prefix of one.",
+    )
+
+
+def _assemble(
+    conn: Connection, condition: sa.ColumnElement[bool], *, limit: int | None = None
+) -> list[Run]:
+    """Runs matching ``condition``, newest first, with params, latest metrics, tags, artifacts."""
+    query = sa.select(runs).where(condition).order_by(runs.c.start_time.desc(), runs.c.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    ids = (
+        sa.select(query.subquery().c.id)
+        if limit is not None
+        else sa.select(runs.c.id).where(condition)
+    )
+    params = _children(conn, run_params, ids, "key", "value")
+    tags = _children(conn, run_tags, ids, "key", "value")
+    artifacts = _children(conn, run_artifacts, ids, "name", "digest")
+    metrics = _children(conn, run_latest_metrics, ids, "key", "value")
+    return [
+        Run(
+            id=r.id,
+            project=r.project,
+            name=r.name,
+            kind=r.kind,
+            status=r.status,
+            start_time=r.start_time,
+            end_time=r.end_time,
+            parent_id=r.parent_id,
+            dataset_id=r.dataset_id,
+            params=params.get(r.id, {}),
+            metrics={k: _value(v) for k, v in metrics.get(r.id, {}).items()},
+            tags=tags.get(r.id, {}),
+            artifacts=artifacts.get(r.id, {}),
+        )
+        for r in rows
+    ]
+
+
+def _children(
+    conn: Connection, table: sa.Table, ids: sa.Select[Any], key: str, value: str
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    query = sa.select(table.c.run_id, table.c[key], table.c[value]).where(table.c.run_id.in_(ids))
+    for run_id, k, v in conn.execute(query):
+        out.setdefault(run_id, {})[k] = v
+    return out
+
+
+def _value(value: float | None) -> float:
+    return math.nan if value is None else float(value)

@@ -1,0 +1,288 @@
+"""Candidate model families: a default configuration and a hyperparameter space for each.
+
+A family builds ``Pipeline([("preprocess", build_preprocessor(contract, family)), ("model", …)])``
+so preprocessing is fitted with the model and travels with it. The search spaces are plain data
+(:class:`IntRange`, :class:`FloatRange`, :class:`Choice`) for a tuner to sample from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+
+from loopml.data._contract import DataContract
+from loopml.errors import InvalidInputError
+from loopml.features import build_preprocessor
+from loopml.train._metrics import TrainTask
+
+N_JOBS = 2
+"""Default threads per model for LightGBM and forests (training runs beside other work)."""
+
+
+@dataclass(frozen=True)
+class IntRange:
+    """Integers from ``low`` to ``high`` inclusive, sampled on a log scale when ``log``."""
+
+    low: int
+    high: int
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class FloatRange:
+    """Floats from ``low`` to ``high``, sampled on a log scale when ``log``."""
+
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``choices``."""
+
+    choices: tuple[Any, ...]
+
+
+Param = IntRange | FloatRange | Choice
+ParamSpace = dict[str, Param]
+
+
+@dataclass(frozen=True)
+class CandidateFamily:
+    """A model family.
+
+    Attributes:
+        name: registry key, also the preprocessing family (see ``loopml.features``).
+        complexity: lower is simpler; breaks ties between equal scores.
+        relative_cost: rough fit time relative to ``linear``, used to plan the time budget.
+    """
+
+    name: str
+    complexity: int
+    relative_cost: float
+    _defaults: Callable[[TrainTask], dict[str, Any]]
+    _space: Callable[[TrainTask], ParamSpace]
+    _estimator: Callable[[TrainTask, dict[str, Any], int, int], Any]
+
+    def default_params(self, task: TrainTask) -> dict[str, Any]:
+        """The default configuration of this family for ``task``."""
+        return self._defaults(task)
+
+    def search_space(self, task: TrainTask) -> ParamSpace:
+        """The hyperparameters worth tuning for ``task`` and their ranges."""
+        return self._space(task)
+
+    def params(self, task: TrainTask, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Default parameters updated with ``overrides``.
+
+        Raises:
+            InvalidInputError: an override names a parameter the family does not have.
+        """
+        params = self.default_params(task)
+        known = set(params) | set(self.search_space(task))
+        unknown = sorted(set(overrides or {}) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"The {self.name} family has no parameter(s) {', '.join(unknown)}.",
+                hint=f"Known parameters: {', '.join(sorted(known)) or 'none'}.",
+            )
+        params.update(overrides or {})
+        return params
+
+    def build(
+        self,
+        contract: DataContract,
+        task: TrainTask,
+        params: Mapping[str, Any] | None = None,
+        seed: int = 0,
+        n_jobs: int = N_JOBS,
+    ) -> Pipeline:
+        """An unfitted pipeline: the family's preprocessor followed by its estimator.
+
+        ``n_jobs`` is the number of threads of multi-threaded estimators.
+
+        Raises:
+            InvalidInputError: unknown parameter, or the family can use no feature column.
+            DataError: the contract has no feature columns.
+        """
+        estimator = self._estimator(task, self.params(task, params), seed, n_jobs)
+        return Pipeline(
+            [("preprocess", build_preprocessor(contract, self.name)), ("model", estimator)]
+        )
+
+
+def _is_classification(task: TrainTask) -> bool:
+    return task in ("binary", "multiclass")
+
+
+# -- dummy ---------------------------------------------------------------------------------------
+def _dummy_defaults(task: TrainTask) -> dict[str, Any]:
+    return {"strategy": "prior" if _is_classification(task) else "mean"}
+
+
+def _dummy(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    if _is_classification(task):
+        return DummyClassifier(random_state=seed, **params)
+    return DummyRegressor(**params)
+
+
+# -- linear --------------------------------------------------------------------------------------
+def _linear_defaults(task: TrainTask) -> dict[str, Any]:
+    if _is_classification(task):
+        return {"C": 1.0, "class_weight": None, "solver": "lbfgs", "max_iter": 2000}
+    return {"alpha": 1.0}
+
+
+def _linear_space(task: TrainTask) -> ParamSpace:
+    if _is_classification(task):
+        return {
+            "C": FloatRange(1e-3, 1e2, log=True),
+            "class_weight": Choice((None, "balanced")),
+            "solver": Choice(("lbfgs", "saga")),
+        }
+    return {"alpha": FloatRange(1e-3, 1e3, log=True)}
+
+
+def _linear(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    if _is_classification(task):
+        return LogisticRegression(random_state=seed, **params)
+    return Ridge(**params)
+
+
+# -- lightgbm ------------------------------------------------------------------------------------
+def _lightgbm_defaults(task: TrainTask) -> dict[str, Any]:
+    return {
+        "n_estimators": 300,
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "min_child_samples": 20,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "reg_lambda": 1.0,
+    }
+
+
+def _lightgbm_space(task: TrainTask) -> ParamSpace:
+    return {
+        "n_estimators": IntRange(100, 1000, log=True),
+        "learning_rate": FloatRange(0.01, 0.3, log=True),
+        "num_leaves": IntRange(7, 127, log=True),
+        "min_child_samples": IntRange(5, 100, log=True),
+        "subsample": FloatRange(0.5, 1.0),
+        "colsample_bytree": FloatRange(0.5, 1.0),
+        "reg_lambda": FloatRange(1e-3, 10.0, log=True),
+    }
+
+
+def _lightgbm(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    # deterministic + a fixed histogram layout: LightGBM otherwise picks row/col-wise by timing.
+    fixed: dict[str, Any] = {
+        "random_state": seed,
+        "n_jobs": n_jobs,
+        "verbose": -1,
+        "deterministic": True,
+        "force_col_wise": True,
+    }
+    cls = LGBMClassifier if _is_classification(task) else LGBMRegressor
+    return cls(**fixed, **params)
+
+
+# -- random forest / extra trees -----------------------------------------------------------------
+def _forest_defaults(task: TrainTask) -> dict[str, Any]:
+    return {
+        "n_estimators": 200,
+        "max_depth": None,
+        "min_samples_leaf": 1,
+        "max_features": "sqrt" if _is_classification(task) else 1.0,
+    }
+
+
+def _forest_space(task: TrainTask) -> ParamSpace:
+    space: ParamSpace = {
+        "n_estimators": IntRange(100, 500),
+        "max_depth": Choice((None, 8, 16, 32)),
+        "min_samples_leaf": IntRange(1, 20, log=True),
+        "max_features": Choice(("sqrt", 0.5, 1.0)),
+    }
+    if _is_classification(task):
+        space["class_weight"] = Choice((None, "balanced"))
+    return space
+
+
+def _forest_builder(classifier: type, regressor: type) -> Callable[..., Any]:
+    def build(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+        cls = classifier if _is_classification(task) else regressor
+        return cls(random_state=seed, n_jobs=n_jobs, **params)
+
+    return build
+
+
+FAMILIES: dict[str, CandidateFamily] = {
+    f.name: f
+    for f in (
+        CandidateFamily("dummy", 0, 0.05, _dummy_defaults, lambda task: {}, _dummy),
+        CandidateFamily("linear", 1, 1.0, _linear_defaults, _linear_space, _linear),
+        CandidateFamily("lightgbm", 3, 4.0, _lightgbm_defaults, _lightgbm_space, _lightgbm),
+        CandidateFamily(
+            "random_forest",
+            2,
+            6.0,
+            _forest_defaults,
+            _forest_space,
+            _forest_builder(RandomForestClassifier, RandomForestRegressor),
+        ),
+        CandidateFamily(
+            "extra_trees",
+            2,
+            4.0,
+            _forest_defaults,
+            _forest_space,
+            _forest_builder(ExtraTreesClassifier, ExtraTreesRegressor),
+        ),
+    )
+}
+"""Every family, in the order training tries them (baselines first, then expected value)."""
+
+DEFAULT_FAMILIES: tuple[str, ...] = ("dummy", "linear", "lightgbm", "random_forest")
+"""The families trained when none are named."""
+
+
+def get_family(name: str) -> CandidateFamily:
+    """The family ``name``.
+
+    Raises:
+        InvalidInputError: no such family (the message lists them).
+    """
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise InvalidInputError(
+            f"Unknown model family {name!r}.", hint=f"Choose from: {', '.join(FAMILIES)}."
+        ) from None
+
+
+def resolve_families(names: Sequence[str] | None) -> list[CandidateFamily]:
+    """The families to train, in training order, always starting with the ``dummy`` baseline.
+
+    Raises:
+        InvalidInputError: a name is not a known family.
+    """
+    if isinstance(names, str):
+        names = [names]
+    chosen = {get_family(n).name for n in (DEFAULT_FAMILIES if names is None else names)}
+    chosen.add("dummy")
+    return [family for name, family in FAMILIES.items() if name in chosen]

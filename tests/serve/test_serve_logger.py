@@ -1,0 +1,168 @@
+"""The background prediction logger: batching, bounded loss, nothing lost on a graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pandas as pd
+import pytest
+from serve_support import records_of, wait_for
+
+from loopml.errors import InvalidInputError, StoreError
+from loopml.serve import (
+    BackgroundPredictionLogger,
+    LoadedModel,
+    StaticResolver,
+    create_app,
+    running_server,
+)
+from loopml.store import MetadataStore, PredictionRecord, open_store
+from loopml.store._records import utcnow
+
+
+class FakePredictions:
+    """Records the batches it is given; can be made to block or to fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[PredictionRecord]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+        self.failures = 0
+
+    def add(self, records: Sequence[PredictionRecord]) -> int:
+        self.entered.set()
+        self.release.wait()
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("The database is locked.")
+        self.batches.append(list(records))
+        return len(records)
+
+    @property
+    def written(self) -> list[str]:
+        return [r.request_id for batch in self.batches for r in batch]
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.predictions = FakePredictions()
+
+
+def prediction(i: int = 0) -> PredictionRecord:
+    return PredictionRecord(uuid.uuid4().hex, utcnow(), "churn", 1, {"x": i}, {"prediction": 1})
+
+
+def logger_for(store: FakeStore, **options: Any) -> BackgroundPredictionLogger:
+    return BackgroundPredictionLogger(cast(MetadataStore, store), **options)
+
+
+def test_records_are_written_in_batches_and_close_writes_the_rest() -> None:
+    store = FakeStore()
+    sink = logger_for(store, batch_size=4, flush_interval=60.0)
+    records = [prediction(i) for i in range(10)]
+
+    sink.submit(records[:7])
+    sink.submit(records[7:])
+    sink.close()
+
+    assert store.predictions.written == [r.request_id for r in records]
+    assert max(len(b) for b in store.predictions.batches) == 4
+    assert (sink.written, sink.dropped, sink.failed) == (10, 0, 0)
+
+
+def test_a_record_waits_at_most_the_flush_interval() -> None:
+    store = FakeStore()
+    sink = logger_for(store, batch_size=1000, flush_interval=0.01)
+
+    sink.submit([prediction()])
+    wait_for(lambda: sink.written == 1)
+    sink.close()
+
+
+def test_flush_waits_until_everything_queued_is_written() -> None:
+    store = FakeStore()
+    sink = logger_for(store, batch_size=3, flush_interval=60.0)
+
+    sink.submit([prediction(i) for i in range(5)])
+    sink.flush()
+
+    assert len(store.predictions.written) == 5
+    sink.close()
+
+
+def test_a_full_queue_drops_new_records_with_a_warning_instead_of_blocking(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FakeStore()
+    store.predictions.release.clear()
+    sink = logger_for(store, batch_size=1, flush_interval=60.0, max_queue=5)
+    sink.submit([prediction()])
+    assert store.predictions.entered.wait(5.0)  # the writer is stuck on the first record
+
+    with caplog.at_level(logging.WARNING, logger="loopml.serve._logger"):
+        sink.submit([prediction(i) for i in range(8)])
+
+    assert sink.dropped == 3
+    assert "Dropped 3 prediction record(s) because the prediction log queue is full" in caplog.text
+    store.predictions.release.set()
+    sink.close()
+    assert sink.written == 6
+
+
+def test_a_batch_the_store_refuses_is_counted_and_logging_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FakeStore()
+    store.predictions.failures = 1
+    sink = logger_for(store, batch_size=2, flush_interval=60.0)
+
+    sink.submit([prediction(i) for i in range(3)])
+    sink.close()
+
+    assert (sink.failed, sink.written) == (2, 1)
+    assert "Could not write 2 prediction record(s)" in caplog.text
+
+
+def test_records_submitted_after_close_are_dropped() -> None:
+    store = FakeStore()
+    sink = logger_for(store)
+    sink.close()
+    sink.close()
+
+    sink.submit([prediction()])
+
+    assert sink.dropped == 1 and store.predictions.written == []
+
+
+@pytest.mark.parametrize("option", ["batch_size", "flush_interval", "max_queue"])
+def test_sizes_and_intervals_must_be_positive(option: str) -> None:
+    with pytest.raises(InvalidInputError, match=f"'{option}' parameter"):
+        logger_for(FakeStore(), **{option: 0})
+
+
+def test_served_predictions_reach_a_real_sqlite_store_by_shutdown(
+    tmp_path: Path, churn_model: LoadedModel, churn_frame: pd.DataFrame
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=7, flush_interval=60.0)
+    records = records_of(churn_frame.iloc[:20], churn_model.bundle.feature_names)
+    app = create_app(StaticResolver({"churn": churn_model}), sink)
+    with running_server(app) as url:
+        answers = [httpx.post(f"{url}/v1/models/churn/predict", json=r).json() for r in records]
+
+    try:
+        logged = store.predictions.list(model_name="churn")
+        assert sorted(r.request_id for r in logged) == sorted(a["request_id"] for a in answers)
+        first = store.predictions.get(answers[0]["request_id"])
+        assert first.model_version == 3
+        assert first.inputs == records[0]
+        assert first.outputs["prediction"] == answers[0]["prediction"]
+    finally:
+        store.close()
