@@ -127,6 +127,7 @@ def check_column(
     quality: dict[str, Any] = {
         "null_share_reference": _share(summary.n_null, summary.n + summary.n_null),
         "null_share_current": 0.0,
+        "out_of_range_share": None,
     }
     reference: ColumnSummary
     current: np.ndarray | CategoricalSummary
@@ -171,7 +172,6 @@ def _numeric_quality(
     above = ordered.size - np.searchsorted(ordered, summary.max, side="right")
     quality: dict[str, Any] = {
         "outside_reference_range_share": _share(int(below + above), ordered.size),
-        "out_of_range_share": None,
     }
     if spec is not None and (spec.min is not None or spec.max is not None):
         low = 0 if spec.min is None else np.searchsorted(ordered, spec.min, side="left")
@@ -189,7 +189,6 @@ def _categorical_quality(
     quality: dict[str, Any] = {
         "unseen_categories": [c for c, _ in unseen[:MAX_LISTED_UNSEEN]],
         "unseen_share": _share(sum(n for _, n in unseen), current.n),
-        "out_of_range_share": None,
     }
     if spec is not None and spec.categories is not None:
         allowed = set(spec.categories)

@@ -37,6 +37,8 @@ from loopml.monitor.drift import (
 from loopml.monitor.drift._summary import SAMPLE_SIZE
 
 FORMAT = "loopml.reference_profile/1"
+MIN_IDENTIFIER_ROWS = 50
+IDENTIFIER_DISTINCT_SHARE = 0.95
 
 
 @dataclass(eq=False)
@@ -76,7 +78,8 @@ class ReferenceProfile:
         """Summarise ``frame`` (and the model's ``predictions`` on it, when given).
 
         With a contract, its feature columns are profiled with the contract's types; without
-        one, every column is, with types inferred from dtypes. Output columns (``prediction``,
+        one, every column is, with types inferred from dtypes, except non-numeric columns
+        whose values are at least 95% distinct (identifiers), which are skipped. Output columns (``prediction``,
         ``probability_*``) are taken from ``predictions``, else from ``frame``.
         ``keep_data=True`` also keeps all numeric values in memory (exact-data mode; not
         serialised).
@@ -98,6 +101,9 @@ class ReferenceProfile:
         )
         for name, kind in kinds.items():
             profile._add(profile.columns, name, kind, frame[name], keep_data)
+            if contract is None and _looks_like_identifier(profile.columns.get(name)):
+                del profile.columns[name]
+                profile.skipped[name] = "every value is distinct (an identifier?)"
         outputs = frame if predictions is None else predictions
         if predictions is not None:
             check_frame(predictions, "reference predictions")
@@ -196,6 +202,14 @@ class ReferenceProfile:
         except ValueError as exc:
             raise DataError(f"The reference profile is not valid JSON: {exc}.") from exc
         return cls.from_dict(data)
+
+
+def _looks_like_identifier(summary: ColumnSummary | None) -> bool:
+    """A non-numeric column whose values are (almost) all distinct: every new value would be
+    "unseen", so a drift test would always fire. Only applied when types are inferred."""
+    if not isinstance(summary, CategoricalSummary) or summary.n < MIN_IDENTIFIER_ROWS:
+        return False
+    return len(summary.categories) >= IDENTIFIER_DISTINCT_SHARE * summary.n
 
 
 def _feature_kinds(frame: pd.DataFrame, contract: DataContract | None) -> dict[str, Kind | str]:

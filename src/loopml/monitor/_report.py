@@ -39,7 +39,9 @@ class DriftReport(Report):
     columns_only_in_current: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
 
     def summarise(self) -> None:
         """Recompute ``share_drifted`` and ``dataset_drift`` from ``features``."""
@@ -124,6 +126,7 @@ class DriftReport(Report):
         return {
             "title": f"Drift report{f' — {self.model}' if self.model else ''}",
             "subtitle": f"Window {window}" if window else "Current data against the reference",
+            "generated_at": self.generated_at[:16].replace("T", " ") + " UTC",
             "cards": [
                 ("dataset drift", self.dataset_drift),
                 ("drifted features", f"{len(self.drifted_features)} of {len(self.features)}"),

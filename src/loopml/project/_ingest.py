@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 
 from loopml.data import (
-    content_hash,
     describe_source,
     infer_contract,
     read_snapshot,
@@ -51,14 +50,14 @@ def ingest(
     if frame is None:
         frame, source = read_source(project, data)
     snapshot = to_snapshot_bytes(frame)
-    digest = project.artifacts.put_bytes(snapshot)
-    version_hash = content_hash(frame)
+    # The content hash is the SHA-256 of the canonical snapshot, i.e. the artifact's digest.
+    version_hash = project.artifacts.put_bytes(snapshot)
     version = project.store.datasets.add(
         DatasetVersion(
             id=version_hash[:12],
             project=project.name,
             content_hash=version_hash,
-            artifact=digest,
+            artifact=version_hash,
             n_rows=len(frame),
             n_columns=frame.shape[1],
             source=source or {"kind": "frame"},

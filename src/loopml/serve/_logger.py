@@ -4,10 +4,11 @@ Requests put records on a bounded in-memory queue and return at once; a daemon t
 to ``store.predictions`` in batches.
 
 Loss window: records accepted by :meth:`BackgroundPredictionLogger.submit` live only in memory
-until their batch is written, at most ``flush_interval`` seconds (or ``batch_size`` records)
-later. :meth:`~BackgroundPredictionLogger.close` (called on graceful shutdown) writes every one of
-them, so a clean stop loses nothing; a crash loses at most what is queued. When the store falls
-behind and the queue holds ``max_queue`` records, new records are dropped, counted in
+until their batch is written: once ``batch_size`` records are waiting, or ``flush_interval``
+seconds after the writer picks up the first of them (plus the time of a write in progress).
+:meth:`~BackgroundPredictionLogger.close` (called on graceful shutdown) writes every one of them,
+so a clean stop loses nothing; a crash loses at most what is queued. When the store falls behind
+and the queue holds ``max_queue`` records, new records are dropped, counted in
 :attr:`~BackgroundPredictionLogger.dropped`, and a warning is logged, rather than making requests
 wait. A batch the store refuses (after its own retries) is logged and counted in
 :attr:`~BackgroundPredictionLogger.failed`.
@@ -16,9 +17,8 @@ wait. A batch the store refuses (after its own retries) is logged and counted in
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
+from collections import deque
 from collections.abc import Sequence
 
 from loopml.errors import InvalidInputError
@@ -66,9 +66,12 @@ class BackgroundPredictionLogger(PredictionSink):
         self._store = store
         self._batch_size = batch_size
         self._flush_interval = flush_interval
-        self._queue: queue.Queue[PredictionRecord] = queue.Queue(maxsize=max_queue)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
+        self._max_queue = max_queue
+        self._pending: deque[PredictionRecord] = deque()
+        self._changed = threading.Condition()
+        self._stopping = False
+        self._flushes = 0  # callers of flush() waiting: write partial batches at once
+        self._in_flight = 0
         self._written = self._dropped = self._failed = 0
         self._thread = threading.Thread(
             target=self._run, name="loopml-prediction-logger", daemon=True
@@ -91,22 +94,22 @@ class BackgroundPredictionLogger(PredictionSink):
         return self._failed
 
     def submit(self, records: Sequence[PredictionRecord]) -> None:
-        """Queue ``records`` for writing; never blocks (drops, counted, when the queue is full)."""
-        dropped, reason = 0, ""
-        with self._lock:  # so no record slips in after close() decided the queue is final
-            if self._stopping.is_set():
-                dropped, reason = len(records), "the prediction logger is closed"
+        """Queue ``records`` for writing; never blocks on the store (drops, counted, when full)."""
+        with self._changed:
+            if self._stopping:
+                accepted, reason = 0, "the prediction logger is closed"
             else:
-                for i, record in enumerate(records):
-                    try:
-                        self._queue.put_nowait(record)
-                    except queue.Full:
-                        dropped, reason = len(records) - i, "the prediction log queue is full"
-                        break
+                accepted = min(len(records), self._max_queue - len(self._pending))
+                reason = "the prediction log queue is full"
+            was_idle = not self._pending
+            self._pending.extend(records[:accepted])
+            if accepted and (was_idle or len(self._pending) >= self._batch_size):
+                self._changed.notify_all()
+            dropped = len(records) - accepted
             before = self._dropped
             self._dropped += dropped
         if dropped and (
-            before == 0 or before // _DROP_WARNING_EVERY != self._dropped // _DROP_WARNING_EVERY
+            before == 0 or before // _DROP_WARNING_EVERY < self._dropped // _DROP_WARNING_EVERY
         ):
             logger.warning(
                 "Dropped %d prediction record(s) because %s (%d dropped so far).",
@@ -116,13 +119,22 @@ class BackgroundPredictionLogger(PredictionSink):
             )
 
     def flush(self) -> None:
-        """Block until every record queued so far has been written (or refused by the store)."""
-        self._queue.join()
+        """Write every record queued so far now, and wait until the store has taken them."""
+        with self._changed:
+            self._flushes += 1
+            self._changed.notify_all()
+            try:
+                self._changed.wait_for(
+                    lambda: not (self._pending or self._in_flight) or not self._thread.is_alive()
+                )
+            finally:
+                self._flushes -= 1
 
     def close(self) -> None:
         """Write every queued record, then stop the thread. Idempotent."""
-        with self._lock:
-            self._stopping.set()
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
         self._thread.join()
 
     def _run(self) -> None:
@@ -135,29 +147,20 @@ class BackgroundPredictionLogger(PredictionSink):
     def _next_batch(self) -> list[PredictionRecord]:
         """Up to ``batch_size`` records, waiting at most ``flush_interval`` after the first.
 
-        Returns an empty batch only when closing and the queue is drained.
+        Returns an empty batch only when closing with nothing left to write.
         """
-        batch: list[PredictionRecord] = []
-        deadline: float | None = None
-        while len(batch) < self._batch_size:
-            if self._stopping.is_set():
-                wait = 0.0  # closing: take what is queued, wait for nothing more
-            elif deadline is None:
-                wait = self._flush_interval  # idle: wake now and then to notice close()
-            else:
-                wait = deadline - time.monotonic()
-                if wait <= 0:
-                    break
-            try:
-                record = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                if batch or self._stopping.is_set():
-                    break
-                continue
-            batch.append(record)
-            if deadline is None:
-                deadline = time.monotonic() + self._flush_interval
-        return batch
+        with self._changed:
+            self._changed.wait_for(lambda: self._pending or self._stopping)
+            self._changed.wait_for(
+                lambda: (
+                    len(self._pending) >= self._batch_size or self._stopping or self._flushes > 0
+                ),
+                timeout=self._flush_interval,
+            )
+            size = min(self._batch_size, len(self._pending))
+            batch = [self._pending.popleft() for _ in range(size)]
+            self._in_flight = size
+            return batch
 
     def _write(self, batch: list[PredictionRecord]) -> None:
         try:
@@ -168,5 +171,6 @@ class BackgroundPredictionLogger(PredictionSink):
         else:
             self._written += len(batch)
         finally:
-            for _ in batch:
-                self._queue.task_done()
+            with self._changed:
+                self._in_flight = 0
+                self._changed.notify_all()

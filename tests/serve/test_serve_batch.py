@@ -1,0 +1,156 @@
+"""Batch scoring of files: streamed in chunks, equal to predict_frame, nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from loopml.errors import DataError, InvalidInputError, NotFoundError
+from loopml.serve import score_file
+from loopml.train import ModelBundle
+
+
+@pytest.fixture(scope="module")
+def sample(churn_frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows the model did not train on, with the target and a pass-through id column."""
+    rows = churn_frame.iloc[3000:3950].reset_index(drop=True)
+    return rows.assign(customer=[f"c{i}" for i in range(len(rows))])
+
+
+def assert_scored(output: pd.DataFrame, source: pd.DataFrame, bundle: ModelBundle) -> None:
+    expected = bundle.predict_frame(source)
+    assert list(output.columns) == [*source.columns, *bundle.output_columns]
+    pd.testing.assert_frame_equal(
+        output[list(source.columns)], source, check_dtype=False, check_column_type=False
+    )
+    assert output["prediction"].tolist() == expected["prediction"].tolist()
+    for column in bundle.output_columns[1:]:
+        np.testing.assert_allclose(output[column], expected[column], rtol=1e-12)
+
+
+def test_csv_to_csv_in_several_chunks_equals_predict_frame(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.csv"
+    sample.to_csv(source, index=False)
+    seen: list[int] = []
+
+    result = score_file(
+        churn_bundle, source, tmp_path / "out.csv", chunk_rows=300, progress=seen.append
+    )
+
+    assert seen == [300, 300, 300, 50]
+    assert result.n_rows == len(sample) and result.output_path == tmp_path / "out.csv"
+    assert result.seconds > 0
+    assert_scored(pd.read_csv(result.output_path), pd.read_csv(source), churn_bundle)
+
+
+def test_parquet_to_parquet_keeps_types_and_writes_one_row_group_per_chunk(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.parquet"
+    sample.to_parquet(source, index=False)
+
+    result = score_file(churn_bundle, source, tmp_path / "out.parquet", chunk_rows=400)
+
+    written = pq.ParquetFile(result.output_path)
+    assert written.metadata.num_row_groups == 3
+    input_schema = pq.read_schema(source)
+    for field in input_schema:
+        assert written.schema_arrow.field(field.name).type == field.type
+    assert_scored(pd.read_parquet(result.output_path), pd.read_parquet(source), churn_bundle)
+
+
+def test_csv_to_parquet_tolerates_integers_that_turn_null_in_a_later_chunk(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    frame = sample.iloc[:500].assign(calls=[float(i) if i < 300 else np.nan for i in range(500)])
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+
+    result = score_file(churn_bundle, source, tmp_path / "out.parquet", chunk_rows=300)
+
+    output = pd.read_parquet(result.output_path)
+    assert output["calls"].iloc[:300].tolist() == list(range(300))
+    assert output["calls"].iloc[300:].isna().all()
+    assert_scored(output, pd.read_csv(source), churn_bundle)
+
+
+def test_a_missing_feature_column_is_named_and_nothing_is_written(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.parquet"
+    sample.drop(columns=["tenure", "contract"]).to_parquet(source)
+    target = tmp_path / "out.csv"
+
+    with pytest.raises(DataError) as caught:
+        score_file(churn_bundle, source, target)
+
+    assert caught.value.message == (
+        "in.parquet is missing 2 column(s) the model needs: tenure, contract."
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_a_failure_in_a_later_chunk_leaves_the_previous_output_untouched(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    frame = sample.iloc[:400].astype({"tenure": object})
+    frame.loc[350, "tenure"] = "unknown"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(source, index=False)
+    target.write_text("previous results\n")
+
+    with pytest.raises(DataError, match="The model cannot score the input"):
+        score_file(churn_bundle, source, target, chunk_rows=200)
+
+    assert target.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_an_already_scored_file_is_refused(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.csv"
+    sample.assign(prediction="No").to_csv(source, index=False)
+
+    with pytest.raises(DataError, match="already has column"):
+        score_file(churn_bundle, source, tmp_path / "out.csv")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_input_without_rows_gives_an_output_with_only_columns(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle, suffix: str
+) -> None:
+    source = tmp_path / f"in{suffix}"
+    empty = sample.iloc[:0]
+    empty.to_csv(source, index=False) if suffix == ".csv" else empty.to_parquet(source)
+
+    result = score_file(churn_bundle, source, tmp_path / f"out{suffix}")
+
+    output = (pd.read_csv if suffix == ".csv" else pd.read_parquet)(result.output_path)
+    assert result.n_rows == 0 and len(output) == 0
+    assert list(output.columns) == [*sample.columns, *churn_bundle.output_columns]
+
+
+def test_unsupported_formats_and_missing_inputs_are_explained(
+    tmp_path: Path, churn_bundle: ModelBundle
+) -> None:
+    with pytest.raises(InvalidInputError, match=r"reads and writes \.csv and \.parquet"):
+        score_file(churn_bundle, tmp_path / "in.xlsx", tmp_path / "out.csv")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        score_file(churn_bundle, tmp_path / "in.csv", tmp_path / "out.csv")
+    with pytest.raises(InvalidInputError, match="'chunk_rows' parameter"):
+        score_file(churn_bundle, tmp_path / "in.csv", tmp_path / "out.csv", chunk_rows=0)
+
+
+def test_an_unreadable_file_is_a_data_error(tmp_path: Path, churn_bundle: ModelBundle) -> None:
+    source = tmp_path / "in.parquet"
+    source.write_bytes(b"not parquet at all")
+
+    with pytest.raises(DataError, match="Cannot read"):
+        score_file(churn_bundle, source, tmp_path / "out.parquet")
