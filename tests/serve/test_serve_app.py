@@ -77,11 +77,13 @@ def test_a_list_of_records_gets_one_prediction_each_in_order(
     assert len({p["request_id"] for p in predictions}) == len(records)
 
 
-def test_a_nullable_field_may_be_null_or_left_out(
+def test_a_nullable_field_may_be_null_but_not_left_out(
     client: httpx.Client, records: list[dict[str, Any]]
 ) -> None:
     record = {k: v for k, v in records[0].items() if k != "total_charges"}
-    assert client.post("/v1/models/churn/predict", json=record).status_code == 200
+    left_out = client.post("/v1/models/churn/predict", json=record)
+    assert left_out.status_code == 422
+    assert "total_charges" in left_out.json()["message"]
     assert (
         client.post("/v1/models/churn/predict", json={**record, "total_charges": None}).status_code
         == 200
@@ -232,7 +234,8 @@ def test_openapi_documents_every_feature_field(
     record = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert list(record["properties"]) == churn_bundle.feature_names
     assert record["additionalProperties"] is False
-    assert set(record["required"]) == set(churn_bundle.feature_names) - {"total_charges"}
+    assert set(record["required"]) == set(churn_bundle.feature_names)
+    assert {"type": "null"} in record["properties"]["total_charges"]["anyOf"]
     assert all(field["description"] for field in record["properties"].values())
     assert "Months with the company" in record["properties"]["tenure"]["description"]
     assert "Month-to-month" in record["properties"]["contract"]["description"]

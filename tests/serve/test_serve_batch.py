@@ -68,13 +68,15 @@ def test_parquet_to_parquet_keeps_types_and_writes_one_row_group_per_chunk(
 def test_csv_to_parquet_tolerates_integers_that_turn_null_in_a_later_chunk(
     tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
 ) -> None:
-    frame = sample.iloc[:500].assign(calls=[float(i) if i < 300 else np.nan for i in range(500)])
+    calls = pd.array([i if i < 300 else None for i in range(500)], dtype="Int64")
+    frame = sample.iloc[:500].assign(calls=calls)
     source = tmp_path / "in.csv"
     frame.to_csv(source, index=False)
 
     result = score_file(churn_bundle, source, tmp_path / "out.parquet", chunk_rows=300)
 
     output = pd.read_parquet(result.output_path)
+    assert pq.read_schema(result.output_path).field("calls").type == "int64"
     assert output["calls"].iloc[:300].tolist() == list(range(300))
     assert output["calls"].iloc[300:].isna().all()
     assert_scored(output, pd.read_csv(source), churn_bundle)
@@ -154,3 +156,19 @@ def test_an_unreadable_file_is_a_data_error(tmp_path: Path, churn_bundle: ModelB
 
     with pytest.raises(DataError, match="Cannot read"):
         score_file(churn_bundle, source, tmp_path / "out.parquet")
+
+
+def test_a_column_whose_type_changes_between_chunks_is_explained(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    frame = sample.iloc[:400].assign(calls=[str(i) if i < 200 else f"{i}.5" for i in range(400)])
+    source, target = tmp_path / "in.csv", tmp_path / "out.parquet"
+    frame.to_csv(source, index=False)
+
+    with pytest.raises(DataError) as caught:
+        score_file(churn_bundle, source, target, chunk_rows=200)
+
+    assert caught.value.message.startswith(
+        "Column types change between chunks of the input: calls (int64 then double)"
+    )
+    assert not target.exists()

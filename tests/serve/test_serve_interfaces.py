@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loopml.errors import InvalidInputError, NotFoundError
-from loopml.serve import LoadedModel, StaticResolver
+from loopml.serve import LoadedModel, StaticResolver, create_app, serve
 from loopml.train import ModelBundle
 
 
@@ -38,3 +38,10 @@ def test_the_static_resolver_refuses_a_model_under_another_name(
 ) -> None:
     with pytest.raises(InvalidInputError, match="registered under the name 'other'"):
         StaticResolver({"other": churn_model})
+
+
+def test_several_workers_need_an_import_string(churn_model: LoadedModel) -> None:
+    with pytest.raises(InvalidInputError, match="import string"):
+        serve(create_app(StaticResolver({"churn": churn_model})), workers=2)
+    with pytest.raises(InvalidInputError, match="at least 1"):
+        serve("pkg.module:app", workers=0)

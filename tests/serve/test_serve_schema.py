@@ -95,17 +95,16 @@ def test_a_column_of_only_missing_text_is_an_object_column(schema: RequestSchema
     assert frame["class"].dtype == object and frame["class"].isna().all()
 
 
-def test_nullable_fields_may_be_omitted_but_required_ones_may_not(schema: RequestSchema) -> None:
-    assert schema.validate([record(model_config=...)])["model_config"] == [None]
+def test_every_field_must_be_sent_but_nullable_ones_may_be_null(schema: RequestSchema) -> None:
+    assert schema.validate([record(model_config=None)])["model_config"] == [None]
 
-    error = rejected(schema, [record(active=..., total_charges=...)])
+    error = rejected(schema, [record(model_config=..., total_charges=...)])
     assert error.details == [
         {"field": "total charges", "record": 0, "message": "is required"},
-        {"field": "active", "record": 0, "message": "is required"},
+        {"field": "model_config", "record": 0, "message": "is required"},
     ]
-    assert (
-        error.message
-        == "2 problems in the request; the first: record 0, field 'total charges' is required."
+    assert error.message == (
+        "2 problems in the request; the first: record 0, field 'total charges' is required."
     )
 
 
@@ -168,10 +167,12 @@ def test_values_unlike_training_are_flagged_not_refused(schema: RequestSchema) -
 def test_the_json_schema_documents_every_field_with_an_example(schema: RequestSchema) -> None:
     document = schema.record_model.model_json_schema(by_alias=True)
 
-    assert list(document["properties"]) == schema.column_names
-    assert document["required"] == ["total charges", "active", "note", "seen"]
+    assert list(document["properties"]) == [*schema.column_names, "id"]
+    assert document["required"] == schema.column_names
+    assert "required; may be null" in document["properties"]["class"]["description"]
     assert document["additionalProperties"] is False
     properties = document["properties"]
+    assert "not a model input" in properties.pop("id")["description"]
     assert properties["note"]["description"].startswith("Free text; string column")
     assert "known categories: a, b" in properties["class"]["description"]
     assert "training range [0.0, 100.0]" in properties["total charges"]["description"]
@@ -187,3 +188,23 @@ def test_a_contract_without_inputs_cannot_be_served() -> None:
 
     with pytest.raises(InvalidInputError, match="has no feature columns"):
         build_request_schema("empty", contract)
+
+
+def test_contract_columns_that_are_not_inputs_are_accepted_and_ignored() -> None:
+    contract = DataContract(
+        columns=[
+            ColumnSpec(name="customer_id", dtype="string", role="id", unique=True),
+            ColumnSpec(name="signed_up", dtype="datetime", role="time"),
+            ColumnSpec(name="tenure", dtype="integer"),
+            ColumnSpec(name="churn", dtype="category", role="target", categories=["No", "Yes"]),
+        ],
+        target="churn",
+    )
+    schema = build_request_schema("churn", contract)
+    values = schema.validate([{"customer_id": "c-1", "signed_up": "2024-01-01", "tenure": 3}])
+    assert values == {"tenure": [3]}
+    with pytest.raises(InvalidInputError):
+        schema.validate([{"tenure": 3, "churn": "No"}])
+    with pytest.raises(InvalidInputError) as info:
+        schema.validate([{"tenure": 3, "favourite_colour": "blue"}])
+    assert info.value.details[0]["field"] == "favourite_colour"

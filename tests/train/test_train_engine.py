@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import numpy as np
@@ -225,3 +226,11 @@ def test_time_folds_follow_the_time_column_not_the_row_order() -> None:
     folds, _ = make_folds(data, "binary", strategy="time", n_folds=3, seed=0)
     for train_rows, valid_rows in folds:
         assert shuffled["when"].iloc[train_rows].max() < shuffled["when"].iloc[valid_rows].min()
+
+
+def test_bundles_survive_pickling() -> None:
+    frame = signal_frame()
+    bundle = train(frame, families=["linear", "lightgbm"]).candidate("lightgbm").bundle
+    assert bundle is not None
+    restored = pickle.loads(pickle.dumps(bundle))
+    np.testing.assert_allclose(restored.predict_proba(frame), bundle.predict_proba(frame))

@@ -247,6 +247,9 @@ def serve_command(
         ),
     ] = None,
     log_predictions: Annotated[bool, typer.Option(help="Log predictions to the store.")] = True,
+    refresh_interval: Annotated[
+        float, typer.Option(help="Seconds between checks for moved aliases (0: never).")
+    ] = 5.0,
     project: ProjectOption = Path("."),
 ) -> None:
     """Serve models over REST (POST /v1/models/NAME/predict), logging every prediction."""
@@ -264,7 +267,8 @@ def serve_command(
                 )
             refs[served] = ref
     with Project.open(project) as opened:
-        app = build_app(opened, models=refs, log_predictions=log_predictions)
+        app = build_app(opened, models=refs, log_predictions=log_predictions,
+                        refresh_interval=refresh_interval)
         say(
             f"Serving {', '.join(refs or [opened.name])} on http://{host}:{port} "
             f"(docs: http://{host}:{port}/docs)"

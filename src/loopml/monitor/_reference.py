@@ -79,8 +79,9 @@ class ReferenceProfile:
 
         With a contract, its feature columns are profiled with the contract's types; without
         one, every column is, with types inferred from dtypes, except non-numeric columns
-        whose values are at least 95% distinct (identifiers), which are skipped. Output columns (``prediction``,
-        ``probability_*``) are taken from ``predictions``, else from ``frame``.
+        whose values are at least 95% distinct (identifiers), which are skipped. Output
+        columns (``prediction``, ``probability_*``) are taken from ``predictions``, else from
+        ``frame``.
         ``keep_data=True`` also keeps all numeric values in memory (exact-data mode; not
         serialised).
 

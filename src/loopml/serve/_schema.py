@@ -136,6 +136,12 @@ def build_request_schema(model_name: str, contract: DataContract) -> RequestSche
     fields: dict[str, Any] = {
         attr: _field(spec) for attr, spec in zip(attributes, columns, strict=True)
     }
+    # Columns the contract knows but the model does not read (ids, times, ignored columns) are
+    # accepted and ignored, so clients can send whole rows; unknown fields and the target are not.
+    skipped = {spec.name for spec in columns} | {contract.target}
+    passthrough = [spec for spec in contract.columns if spec.name not in skipped]
+    for i, spec in enumerate(passthrough):
+        fields[f"p{i}"] = _passthrough_field(spec)
     record_model = create_model(
         _model_title(model_name),
         __config__=ConfigDict(
@@ -169,9 +175,16 @@ def _field(spec: ColumnSpec) -> tuple[Any, Any]:
         options["allow_inf_nan"] = False
     if spec.dtype in ("category", "string"):
         options["coerce_numbers_to_str"] = True
+    # Every field must be present: a column that may be missing is sent as an explicit null, so
+    # a client that forgets (or misspells) a field gets a 422 instead of a silent imputation.
     if nullable:
-        return (Annotated[python_type | None, Field(**options)], None)
+        return (Annotated[python_type | None, Field(**options)], ...)
     return (Annotated[python_type, Field(**options)], ...)
+
+
+def _passthrough_field(spec: ColumnSpec) -> tuple[Any, Any]:
+    description = f"{spec.role} column of the data contract; not a model input (ignored)."
+    return (Annotated[Any, Field(alias=spec.name, description=description)], None)
 
 
 def _describe(spec: ColumnSpec) -> str:
@@ -182,7 +195,7 @@ def _describe(spec: ColumnSpec) -> str:
         parts.append(f"known categories: {shown} (others are accepted with a warning)")
     if spec.min is not None or spec.max is not None:
         parts.append(f"training range [{spec.min}, {spec.max}]")
-    parts.append("may be null" if spec.max_null_share > 0 else "required")
+    parts.append("required; may be null" if spec.max_null_share > 0 else "required")
     return "; ".join(parts) + "."
 
 

@@ -1,0 +1,5 @@
+"""``python -m loopml.cli``."""
+
+from loopml.cli import main
+
+main()
