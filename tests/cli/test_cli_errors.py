@@ -1,4 +1,5 @@
-"""Bad input through the CLI: one clear sentence, a non-zero exit, no traceback, nothing half-written."""
+"""Bad input through the CLI: one clear sentence, a non-zero exit, no traceback, nothing half
+written."""
 
 from __future__ import annotations
 
@@ -38,8 +39,16 @@ def small_csv(tmp_path: Path) -> Path:
 
 
 def test_missing_data_file(tmp_path: Path) -> None:
-    out = fail("init", "--data", str(tmp_path / "nope.csv"), "--target", "y",
-               "--project", str(tmp_path), code=2)
+    out = fail(
+        "init",
+        "--data",
+        str(tmp_path / "nope.csv"),
+        "--target",
+        "y",
+        "--project",
+        str(tmp_path),
+        code=2,
+    )
     assert "nope.csv" in out
     assert not (tmp_path / "loopml.yaml").exists()
 
@@ -53,8 +62,9 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_target_column_that_does_not_exist(tmp_path: Path, small_csv: Path) -> None:
-    out = fail("init", "--data", str(small_csv), "--target", "chrun", "--project",
-               str(tmp_path), code=2)
+    out = fail(
+        "init", "--data", str(small_csv), "--target", "chrun", "--project", str(tmp_path), code=2
+    )
     assert "chrun" in out and "churn" in out  # names the typo and suggests the column
     assert not (tmp_path / "loopml.yaml").exists()
     assert not (tmp_path / "contract.yaml").exists()
@@ -69,14 +79,25 @@ def test_target_with_one_class(tmp_path: Path) -> None:
 
 
 def test_sensitive_column_that_does_not_exist(tmp_path: Path, small_csv: Path) -> None:
-    out = fail("init", "--data", str(small_csv), "--target", "churn", "--sensitive", "gender",
-               "--project", str(tmp_path), code=2)
+    out = fail(
+        "init",
+        "--data",
+        str(small_csv),
+        "--target",
+        "churn",
+        "--sensitive",
+        "gender",
+        "--project",
+        str(tmp_path),
+        code=2,
+    )
     assert "gender" in out
 
 
 def test_charter_with_a_typo_in_a_key(tmp_path: Path, small_csv: Path) -> None:
-    result = runner.invoke(app, ["init", "--data", str(small_csv), "--target", "churn",
-                                 "--project", str(tmp_path)])
+    result = runner.invoke(
+        app, ["init", "--data", str(small_csv), "--target", "churn", "--project", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     charter = tmp_path / "loopml.yaml"
     charter.write_text(charter.read_text().replace("metric:", "metirc:"))
@@ -91,10 +112,24 @@ def test_command_outside_a_project(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_unknown_model_references_and_nothing_written(tmp_path: Path, small_csv: Path) -> None:
-    assert runner.invoke(app, ["init", "--data", str(small_csv), "--target", "churn",
-                               "--project", str(tmp_path)]).exit_code == 0
-    out = fail("predict", "--model", "small@champion", "--input", str(small_csv), "--output",
-               str(tmp_path / "out.csv"), "--project", str(tmp_path), code=3)
+    assert (
+        runner.invoke(
+            app, ["init", "--data", str(small_csv), "--target", "churn", "--project", str(tmp_path)]
+        ).exit_code
+        == 0
+    )
+    out = fail(
+        "predict",
+        "--model",
+        "small@champion",
+        "--input",
+        str(small_csv),
+        "--output",
+        str(tmp_path / "out.csv"),
+        "--project",
+        str(tmp_path),
+        code=3,
+    )
     assert "small" in out
     out = fail("evaluate", "nosuchmodel:7", "--project", str(tmp_path), code=3)
     assert "nosuchmodel" in out
@@ -107,14 +142,39 @@ def test_unknown_model_references_and_nothing_written(tmp_path: Path, small_csv:
 def test_predict_input_missing_a_feature_column_writes_nothing(
     tmp_path: Path, small_csv: Path
 ) -> None:
-    assert runner.invoke(app, ["init", "--data", str(small_csv), "--target", "churn",
-                               "--time-budget", "5", "--project", str(tmp_path)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "init",
+                "--data",
+                str(small_csv),
+                "--target",
+                "churn",
+                "--time-budget",
+                "5",
+                "--project",
+                str(tmp_path),
+            ],
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(app, ["train", "--project", str(tmp_path)]).exit_code == 0
     partial = tmp_path / "partial.csv"
     pd.read_csv(small_csv).drop(columns=["plan"]).to_csv(partial, index=False)
     output = tmp_path / "scored.csv"
-    out = fail("predict", "--model", "small:1", "--input", str(partial), "--output", str(output),
-               "--project", str(tmp_path), code=2)
+    out = fail(
+        "predict",
+        "--model",
+        "small:1",
+        "--input",
+        str(partial),
+        "--output",
+        str(output),
+        "--project",
+        str(tmp_path),
+        code=2,
+    )
     assert "plan" in out
     assert not output.exists()
     with Project.open(tmp_path) as project:
@@ -130,8 +190,7 @@ def test_malformed_csv_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_debug_flag_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LOOPML_DEBUG", raising=False)
+    monkeypatch.setenv("LOOPML_DEBUG", "0")  # restored to its prior state afterwards
     result = runner.invoke(app, ["--debug", "train", "--project", str(tmp_path)])
-    monkeypatch.delenv("LOOPML_DEBUG", raising=False)
     assert result.exit_code != 0
     assert result.exception is not None

@@ -53,9 +53,19 @@ def project_dir(
 ) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("churn-project")
     created = run_json(
-        "init", "--data", str(churn_files["train"]), "--target", "churn",
-        "--sensitive", "female,senior_citizen", "--name", "churn", "--time-budget", "20",
-        "--project", str(folder),
+        "init",
+        "--data",
+        str(churn_files["train"]),
+        "--target",
+        "churn",
+        "--sensitive",
+        "female,senior_citizen",
+        "--name",
+        "churn",
+        "--time-budget",
+        "20",
+        "--project",
+        str(folder),
     )
     assert created == {
         "project": str(folder.resolve()),
@@ -71,14 +81,26 @@ def project_dir(
 
 def test_init_writes_charter_contract_and_state(project_dir: Path) -> None:
     charter = (project_dir / "loopml.yaml").read_text()
-    assert "sensitive: [\"female\", \"senior_citizen\"]" in charter
+    assert 'sensitive: ["female", "senior_citizen"]' in charter
     assert (project_dir / "contract.yaml").is_file()
     assert (project_dir / ".loopml" / "loopml.db").is_file()
 
 
-def test_init_refuses_to_overwrite_a_project(project_dir: Path, churn_files: dict[str, Path]) -> None:
-    result = runner.invoke(app, ["init", "--data", str(churn_files["train"]), "--target",
-                                 "churn", "--project", str(project_dir)])
+def test_init_refuses_to_overwrite_a_project(
+    project_dir: Path, churn_files: dict[str, Path]
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            "--data",
+            str(churn_files["train"]),
+            "--target",
+            "churn",
+            "--project",
+            str(project_dir),
+        ],
+    )
     assert result.exit_code == 4
     assert "already exists" in result.output and "--force" in result.output
 
@@ -146,8 +168,17 @@ def test_predict_adds_prediction_and_probability_columns(
     project_dir: Path, churn_files: dict[str, Path], tmp_path: Path
 ) -> None:
     output = tmp_path / "scored.csv"
-    run("predict", "--model", "churn@champion", "--input", str(churn_files["new"]),
-        "--output", str(output), "--project", str(project_dir))
+    run(
+        "predict",
+        "--model",
+        "churn@champion",
+        "--input",
+        str(churn_files["new"]),
+        "--output",
+        str(output),
+        "--project",
+        str(project_dir),
+    )
     scored = pd.read_csv(output)
     source = pd.read_csv(churn_files["new"])
     assert len(scored) == len(source)
@@ -160,8 +191,9 @@ def test_predict_adds_prediction_and_probability_columns(
 def test_monitor_a_file_against_the_training_reference(
     project_dir: Path, churn_files: dict[str, Path]
 ) -> None:
-    report = run_json("monitor", "--current", str(churn_files["new"]), "--project",
-                      str(project_dir))
+    report = run_json(
+        "monitor", "--current", str(churn_files["new"]), "--project", str(project_dir)
+    )
     assert isinstance(report, dict)
     assert report["model"] == "churn:1"
     assert isinstance(report["dataset_drift"], bool)
@@ -178,9 +210,17 @@ def test_monitor_compares_two_files_without_a_project(
     shifted["monthly_charges"] = shifted["monthly_charges"] * 1.8
     current = tmp_path / "shifted.csv"
     shifted.to_csv(current, index=False)
-    report = run_json("monitor", "--reference", str(churn_files["train"]), "--current",
-                      str(current), "--output", str(tmp_path / "report"),
-                      "--project", str(tmp_path))
+    report = run_json(
+        "monitor",
+        "--reference",
+        str(churn_files["train"]),
+        "--current",
+        str(current),
+        "--output",
+        str(tmp_path / "report"),
+        "--project",
+        str(tmp_path),
+    )
     assert isinstance(report, dict)
     assert report["features"]["monthly_charges"]["drifted"] is True
     assert report["features"]["tenure"]["drifted"] is False
@@ -189,8 +229,15 @@ def test_monitor_compares_two_files_without_a_project(
 def test_retrain_judges_challenger_and_records_the_decision(
     project_dir: Path, churn_files: dict[str, Path]
 ) -> None:
-    outcome = run_json("retrain", "--data", str(churn_files["later"]), "--time-budget", "15",
-                       "--project", str(project_dir))
+    outcome = run_json(
+        "retrain",
+        "--data",
+        str(churn_files["later"]),
+        "--time-budget",
+        "15",
+        "--project",
+        str(project_dir),
+    )
     assert isinstance(outcome, dict)
     assert outcome["champion_before"] == "churn:1"
     assert outcome["challenger"] == "churn:2"
@@ -209,8 +256,9 @@ def test_retrain_judges_challenger_and_records_the_decision(
 def test_retrain_dry_run_changes_nothing(project_dir: Path, churn_files: dict[str, Path]) -> None:
     with Project.open(project_dir) as project:
         before = len(project.registry.list("churn"))
-    outcome = run_json("retrain", "--dry-run", "--data", str(churn_files["later"]),
-                       "--project", str(project_dir))
+    outcome = run_json(
+        "retrain", "--dry-run", "--data", str(churn_files["later"]), "--project", str(project_dir)
+    )
     assert isinstance(outcome, dict) and outcome["dry_run"] is True and outcome["plan"]
     with Project.open(project_dir) as project:
         assert len(project.registry.list("churn")) == before
@@ -218,6 +266,19 @@ def test_retrain_dry_run_changes_nothing(project_dir: Path, churn_files: dict[st
 
 def test_help_lists_every_command() -> None:
     text = run("--help")
-    for command in ("init", "ingest", "validate", "train", "evaluate", "models", "predict",
-                    "serve", "monitor", "retrain", "demo", "runs", "data"):
+    for command in (
+        "init",
+        "ingest",
+        "validate",
+        "train",
+        "evaluate",
+        "models",
+        "predict",
+        "serve",
+        "monitor",
+        "retrain",
+        "demo",
+        "runs",
+        "data",
+    ):
         assert command in text

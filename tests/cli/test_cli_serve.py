@@ -54,9 +54,21 @@ def records(trained_project: Path) -> list[dict[str, object]]:
 def server(trained_project: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loopml.cli", "serve", "--port", str(port), "--project",
-         str(trained_project), "--refresh-interval", "0.5"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "loopml.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--project",
+            str(trained_project),
+            "--refresh-interval",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"http://127.0.0.1:{port}"
@@ -83,7 +95,8 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 def test_predict_one_and_many_then_logged_on_graceful_stop(
-    server: tuple[str, subprocess.Popen[str]], records: list[dict[str, object]],
+    server: tuple[str, subprocess.Popen[str]],
+    records: list[dict[str, object]],
     trained_project: Path,
 ) -> None:
     base, process = server
@@ -119,13 +132,17 @@ def test_bad_requests_get_clear_4xx(
     response = httpx.post(f"{base}/v1/models/nope/predict", json=records[0])
     assert response.status_code == 404
     assert "churn" in response.json()["hint"]
-    response = httpx.post(f"{base}/v1/models/churn/predict", content=b"{not json",
-                          headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{base}/v1/models/churn/predict",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert 400 <= response.status_code < 500
 
 
 def test_alias_move_takes_effect_without_restart(
-    server: tuple[str, subprocess.Popen[str]], records: list[dict[str, object]],
+    server: tuple[str, subprocess.Popen[str]],
+    records: list[dict[str, object]],
     trained_project: Path,
 ) -> None:
     base, _process = server

@@ -22,7 +22,9 @@ def test_parse_and_format_round_trip(text: str, expected: ModelRef) -> None:
     assert str(expected) == text
 
 
-@pytest.mark.parametrize("text", ["", "churn:", "churn@", "churn:x", "churn:1@a", "@champion", "a b"])
+@pytest.mark.parametrize(
+    "text", ["", "churn:", "churn@", "churn:x", "churn:1@a", "@champion", "a b"]
+)
 def test_malformed_reference_says_how_to_write_one(text: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         ModelRef.parse(text)

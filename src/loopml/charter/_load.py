@@ -67,7 +67,7 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _describe(exc: ValidationError, document: CommentedMap, source: str) -> str:
+def _describe(exc: ValidationError, document: Any, source: str) -> str:
     messages = []
     for error in exc.errors():
         loc = tuple(error["loc"])

@@ -1,4 +1,4 @@
-"""The charter (``loopml.yaml``): the business question and every policy of the loop, as pydantic."""
+"""The charter (``loopml.yaml``): the business question and every policy of the loop."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def render_charter(charter: Charter) -> str:
         *data_lines,
         "",
         "split:\x1f# how the holdout is cut",
-        f"  strategy: {_value(c.split.strategy)}\x1f# random | stratified | time | group | null=auto",
+        f"  strategy: {_value(c.split.strategy)}\x1f# random | stratified | time | group | null",
         f"  test_size: {c.split.test_size}",
         f"  time_column: {_value(c.split.time_column)}",
         f"  group_column: {_value(c.split.group_column)}",

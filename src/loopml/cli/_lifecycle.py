@@ -122,7 +122,7 @@ def ingest_command(
             return
         state = "new" if is_new else "unchanged (same content as before)"
         say(
-            f"Dataset version [bold]{version.id}[/]: {version.n_rows} rows × "
+            f"Dataset version [bold]{version.id}[/]: {version.n_rows} rows x "
             f"{version.n_columns} columns, {state}"
         )
 
@@ -226,7 +226,7 @@ def evaluate_command(
     table = Table("metric", "value", "95% interval", title=f"{outcome.model.ref} on {outcome.data}")
     for name, value in outcome.report.metrics.items():
         low_high = outcome.report.intervals.get(name)
-        interval = f"{low_high[0]:.4f} – {low_high[1]:.4f}" if low_high else ""
+        interval = f"{low_high[0]:.4f} to {low_high[1]:.4f}" if low_high else ""
         table.add_row(name, _fmt(value), interval)
     console.print(table)
     say(f"Champion: {'yes' if outcome.champion else 'no'}")

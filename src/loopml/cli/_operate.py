@@ -267,8 +267,9 @@ def serve_command(
                 )
             refs[served] = ref
     with Project.open(project) as opened:
-        app = build_app(opened, models=refs, log_predictions=log_predictions,
-                        refresh_interval=refresh_interval)
+        app = build_app(
+            opened, models=refs, log_predictions=log_predictions, refresh_interval=refresh_interval
+        )
         say(
             f"Serving {', '.join(refs or [opened.name])} on http://{host}:{port} "
             f"(docs: http://{host}:{port}/docs)"

@@ -9,25 +9,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
+from typing import Any
+
 import typer
 
 START = "<!-- cli-reference:start -->"
 END = "<!-- cli-reference:end -->"
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+    """Every command under ``command`` with its path (Typer's click-compatible objects)."""
     found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
+    if hasattr(command, "commands"):
+        for name in command.commands:
             found.extend(_walk(command.commands[name], [*path, name]))
     return found
 
 
-def _option_line(param: click.Parameter) -> str:
-    if isinstance(param, click.Argument):
-        return f"- `{param.human_readable_name}` (argument)"
-    assert isinstance(param, click.Option)
+def _option_line(param: Any) -> str:
+    if param.param_type_name == "argument":
+        return f"- `{param.name.upper()}` (argument): {(getattr(param, 'help', '') or '').strip()}".rstrip(
+            ": "
+        )
     names = ", ".join(f"`{n}`" for n in param.opts)
     if param.secondary_opts:
         names += " / " + ", ".join(f"`{n}`" for n in param.secondary_opts)
@@ -42,7 +45,8 @@ def render_reference(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
     lines: list[str] = []
     for path, command in _walk(root, ["loopml"]):
-        if isinstance(command, click.Group) and len(path) == 1:
+        is_group = hasattr(command, "commands")
+        if is_group and len(path) == 1:
             continue
         title = " ".join(path)
         lines.append(f"#### `{title}`")
@@ -52,8 +56,8 @@ def render_reference(app: typer.Typer) -> str:
             lines.append(summary)
             lines.append("")
         params = [p for p in command.params if p.name not in ("help",)]
-        if isinstance(command, click.Group):
-            subs = ", ".join(f"`{name}`" for name in sorted(command.commands))
+        if is_group:
+            subs = ", ".join(f"`{name}`" for name in command.commands)
             lines.append(f"Subcommands: {subs}.")
             lines.append("")
             continue

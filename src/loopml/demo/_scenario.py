@@ -44,7 +44,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (missing values as null)."""
     rows = frame.to_dict(orient="records")
     return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in rows
     ]
 
@@ -122,10 +122,8 @@ def run_demo(
             if row.get("status") == "ok":
                 say(f"     {row['family']:<14} cv {trained.metric} {row['cv_mean']:.4f}")
         say(f"     {trained.decision}")
-        say(
-            f"     holdout {trained.metric}: {trained.metrics.get(trained.metric, float('nan')):.4f}"
-            f"  report: {trained.report_html}"
-        )
+        score = trained.metrics.get(trained.metric, float("nan"))
+        say(f"     holdout {trained.metric}: {score:.4f}  report: {trained.report_html}")
         summary.add(
             "train",
             model=trained.model.ref,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from loopml.errors import NotFoundError
 from loopml.evaluate import EvaluationReport, GateResult, evaluate_model
 from loopml.project._ingest import load_dataset, read_source
 from loopml.project._prepare import prepare
-from loopml.project._project import Project
-from loopml.errors import NotFoundError
+from loopml.project._project import Project, user_path
 from loopml.registry import CHAMPION
 from loopml.store import ModelVersion
 from loopml.train import ModelBundle
@@ -73,7 +73,7 @@ def evaluate(
     model, bundle = project.registry.load(ref or newest_ref(project))
     if data is not None:
         frame, _source = read_source(project, data)
-        label = str(project.paths.resolve(data))
+        label = str(user_path(data))
     else:
         frame = holdout_of(project, model, bundle)
         label = f"holdout of dataset {model.dataset_id}"

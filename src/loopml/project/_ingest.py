@@ -15,14 +15,14 @@ from loopml.data import (
     to_snapshot_bytes,
 )
 from loopml.errors import NotFoundError
-from loopml.project._project import Project
+from loopml.project._project import Project, user_path
 from loopml.store import DatasetVersion
 
 
 def read_source(project: Project, data: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     """The frame of ``data`` (a file), or of the charter's source, with its description."""
     if data is not None:
-        path = project.paths.resolve(data)
+        path = user_path(data)
         return read_table(path), describe_source(path)
     source = project.charter.data
     if source.path:

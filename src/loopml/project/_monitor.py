@@ -13,7 +13,7 @@ import pandas as pd
 from loopml.data import read_table
 from loopml.errors import DataError, NotFoundError
 from loopml.monitor import AUTO, DriftReport, ReferenceProfile, compute_drift
-from loopml.project._project import Project
+from loopml.project._project import Project, user_path
 from loopml.store import ModelVersion, PredictionRecord
 
 
@@ -87,8 +87,8 @@ def monitor(
     model = project.registry.get(ref or project.name)
     contract = None
     if current is not None:
-        current_frame = read_table(project.paths.resolve(current))
-        window: dict[str, Any] = {"kind": "file", "path": str(project.paths.resolve(current))}
+        current_frame = read_table(user_path(current))
+        window: dict[str, Any] = {"kind": "file", "path": str(user_path(current))}
         _model_version, bundle = project.registry.load(model.ref)
         contract = bundle.contract
         features = bundle.features(current_frame)
@@ -114,8 +114,8 @@ def monitor(
     settings = project.charter.monitoring
     baseline: pd.DataFrame | ReferenceProfile
     if reference is not None:
-        baseline = read_table(project.paths.resolve(reference))
-        window["reference"] = str(project.paths.resolve(reference))
+        baseline = read_table(user_path(reference))
+        window["reference"] = str(user_path(reference))
     else:
         baseline = reference_profile(project, model)
         window["reference"] = f"training data of {model.ref}"

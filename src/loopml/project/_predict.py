@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loopml.project._project import Project
+from loopml.project._project import Project, user_path
 from loopml.serve import score_file
 from loopml.store import ModelVersion
 from loopml.tracking import start_run
@@ -50,7 +50,7 @@ def predict(
         DataError: the input lacks feature columns the model needs.
     """
     model, bundle = project.registry.load(ref)
-    source = project.paths.resolve(input_path)
+    source = user_path(input_path)
     target = Path(output_path).expanduser().resolve()
     with start_run(
         project.store,

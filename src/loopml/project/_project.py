@@ -11,12 +11,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from loopml.charter import CHARTER_FILE, Charter, load_charter
 from loopml.data import DataContract
 from loopml.errors import NotFoundError
 from loopml.registry import Registry
 from loopml.store import ArtifactStore, MetadataStore, open_artifacts, open_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from loopml.project._evaluate import EvaluationOutcome
+    from loopml.project._monitor import MonitorOutcome
+    from loopml.project._predict import PredictOutcome
+    from loopml.project._retrain import RetrainOutcome
+    from loopml.project._train import TrainOutcome
+    from loopml.project._validate import ValidateOutcome
+    from loopml.store import DatasetVersion
 
 STATE_DIR = ".loopml"
 CONTRACT_FILE = "contract.yaml"
@@ -49,9 +61,17 @@ class ProjectPaths:
         return self.state / "quarantine"
 
     def resolve(self, path: str | Path) -> Path:
-        """``path`` as given if absolute, else relative to the project folder."""
+        """A path written in the charter: as given if absolute, else relative to the project
+        folder (paths given on the command line or to the API are relative to the current
+        folder, see :func:`user_path`)."""
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else self.root / candidate
+
+
+def user_path(path: str | Path) -> Path:
+    """A path a user passed on the command line or to the API, made absolute from the current
+    folder."""
+    return Path(path).expanduser().resolve()
 
 
 def store_url(charter: Charter, paths: ProjectPaths) -> str:
@@ -108,6 +128,55 @@ class Project:
                 hint="Run `loopml ingest` to infer one from the data.",
             )
         return DataContract.from_yaml(self.paths.contract)
+
+    # -- the lifecycle verbs (the CLI's commands, for notebooks and scripts) --------------------
+    def ingest(self, data: str | Path | None = None) -> DatasetVersion:
+        """Snapshot ``data`` (default: the charter's source); see :func:`loopml.project.ingest`."""
+        from loopml.project._ingest import ingest
+
+        return ingest(self, data)
+
+    def validate(self, data: str | Path | None = None, **options: Any) -> ValidateOutcome:
+        """Check data against the contract; see :func:`loopml.project.validate_data`."""
+        from loopml.project._validate import validate_data
+
+        return validate_data(self, data, **options)
+
+    def train(self, **options: Any) -> TrainOutcome:
+        """Train and register the best model; see :func:`loopml.project.train`."""
+        from loopml.project._train import train
+
+        return train(self, **options)
+
+    def evaluate(self, ref: str | None = None, **options: Any) -> EvaluationOutcome:
+        """Evaluate a model version; see :func:`loopml.project.evaluate`."""
+        from loopml.project._evaluate import evaluate
+
+        return evaluate(self, ref, **options)
+
+    def predict(self, ref: str, input_path: str | Path, output_path: str | Path) -> PredictOutcome:
+        """Batch-score a file; see :func:`loopml.project.predict`."""
+        from loopml.project._predict import predict
+
+        return predict(self, ref, input_path, output_path)
+
+    def monitor(self, **options: Any) -> MonitorOutcome:
+        """Drift report of a window; see :func:`loopml.project.monitor`."""
+        from loopml.project._monitor import monitor
+
+        return monitor(self, **options)
+
+    def retrain(self, data: str | Path | None = None, **options: Any) -> RetrainOutcome:
+        """Challenger vs champion on newer data; see :func:`loopml.project.retrain`."""
+        from loopml.project._retrain import retrain
+
+        return retrain(self, data, **options)
+
+    def app(self, **options: Any) -> FastAPI:
+        """The serving app of this project; see :func:`loopml.project.build_app`."""
+        from loopml.project._serve import build_app
+
+        return build_app(self, **options)
 
     def close(self) -> None:
         self.store.close()

@@ -115,7 +115,6 @@ def fit_and_register(
 ) -> TrainOutcome:
     """Fit candidates on ``prepared.train``, evaluate on ``prepared.holdout``, register the best."""
     charter = project.charter
-    contract = project.contract()
     budget = time_budget if time_budget is not None else charter.training.time_budget
     run_seed = seed if seed is not None else charter.training.seed
     with start_run(
@@ -166,16 +165,13 @@ def _search(
                 child.set_tags({"reason": candidate.reason})
             for fold, score in enumerate(candidate.fold_scores):
                 child.log_metric(f"cv_{metric}", float(score), step=fold)
-            if candidate.status == "ok":
-                child.log_metrics(
-                    {
-                        f"cv_{metric}_mean": candidate.cv_mean,
-                        f"cv_{metric}_std": candidate.cv_std,
-                        "fit_seconds": candidate.fit_seconds,
-                    }
-                )
-                if candidate.latency_ms_p50 is not None:
-                    child.log_metric("latency_ms_p50", candidate.latency_ms_p50)
+            summary = {
+                f"cv_{metric}_mean": candidate.cv_mean,
+                f"cv_{metric}_std": candidate.cv_std,
+                "fit_seconds": candidate.fit_seconds,
+                "latency_ms_p50": candidate.latency_ms_p50,
+            }
+            child.log_metrics({k: v for k, v in summary.items() if v is not None})
 
     return train_candidates(
         train_frame,

@@ -8,7 +8,7 @@ from typing import Any
 
 from loopml.data import ValidationReport, validate
 from loopml.project._ingest import load_dataset, read_source
-from loopml.project._project import Project
+from loopml.project._project import Project, user_path
 
 
 @dataclass
@@ -34,7 +34,7 @@ def validate_data(
     charter's source first when nothing has been ingested), against ``contract.yaml``."""
     if data is not None:
         frame, _source = read_source(project, data)
-        label = str(project.paths.resolve(data))
+        label = str(user_path(data))
     else:
         version, frame = load_dataset(project, version_id)
         label = f"dataset version {version.id}"
