@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-
 from typing import Any
 
 import typer
@@ -28,9 +27,8 @@ def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
 
 def _option_line(param: Any) -> str:
     if param.param_type_name == "argument":
-        return f"- `{param.name.upper()}` (argument): {(getattr(param, 'help', '') or '').strip()}".rstrip(
-            ": "
-        )
+        help_text = (getattr(param, "help", "") or "").strip()
+        return f"- `{param.name.upper()}` (argument): {help_text}".rstrip(": ")
     names = ", ".join(f"`{n}`" for n in param.opts)
     if param.secondary_opts:
         names += " / " + ", ".join(f"`{n}`" for n in param.secondary_opts)
