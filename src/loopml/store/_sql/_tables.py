@@ -218,3 +218,36 @@ monitor_reports = sa.Table(
     sa.Column("artifact", ID, nullable=True),
     sa.Index(None, "project", "time"),
 )
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("time", UTCDateTime, nullable=False),
+    sa.Column("model_name", NAME, nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("approver", NAME, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Index(None, "model_name", "model_version"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("time", UTCDateTime, nullable=False),
+    sa.Column("project", NAME, nullable=False),
+    sa.Column("rule", NAME, nullable=False),
+    sa.Column("severity", sa.String(32), nullable=False),
+    sa.Column("model_name", NAME, nullable=True),
+    sa.Column("model_version", sa.Integer, nullable=True),
+    sa.Column("metric", NAME, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("channels", sa.JSON, nullable=False),
+    sa.Column("fingerprint", ID, nullable=False),
+    sa.Index(None, "project", "time"),
+    sa.Index(None, "fingerprint", "time"),
+)
