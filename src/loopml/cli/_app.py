@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from loopml import __version__
+from loopml.cli._common import configure_logging
 from loopml.cli._demo import demo_command
 from loopml.cli._lifecycle import (
     evaluate_command,
@@ -49,6 +50,7 @@ def _main(
     """loopml: from a charter to a self-maintaining production model, as one loop."""
     if debug:
         os.environ["LOOPML_DEBUG"] = "1"
+    configure_logging()
 
 
 app.command("init")(init_command)

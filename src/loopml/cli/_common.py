@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import orjson
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loopml.errors import LoopmlError
@@ -30,6 +32,19 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def configure_logging() -> None:
+    """Show loopml's warnings (e.g. data that breaks the contract under the ``warn`` policy) on
+    stderr, one readable line each; ``--debug`` adds the debug messages."""
+    logger = logging.getLogger("loopml")
+    if any(isinstance(h, RichHandler) for h in logger.handlers):
+        return
+    handler = RichHandler(console=err_console, show_time=False, show_path=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug_enabled() else logging.WARNING)
+    logger.propagate = False
 
 
 def debug_enabled() -> bool:
@@ -89,10 +104,11 @@ def say(message: str) -> None:
 
 @contextmanager
 def progress_bar(
-    description: str, *, quiet: bool = False
+    description: str, *, quiet: bool = False, known_total: bool = True
 ) -> Iterator[Callable[[str, float], None]]:
-    """A Rich progress bar on stderr; yields ``update(step, fraction)``. Hidden when stderr is
-    not a terminal or ``quiet`` is set, so logs and --json output stay clean."""
+    """A Rich progress bar on stderr; yields ``update(step, fraction)``. With
+    ``known_total=False`` the bar pulses and only ``step`` (e.g. a row count) changes. Hidden when
+    stderr is not a terminal or ``quiet`` is set, so logs and --json output stay clean."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -104,7 +120,7 @@ def progress_bar(
         disable=quiet or not err_console.is_terminal,
     )
     with progress:
-        task = progress.add_task(description, total=1.0, step="")
+        task = progress.add_task(description, total=1.0 if known_total else None, step="")
 
         def update(step: str, fraction: float) -> None:
             progress.update(task, completed=max(0.0, min(1.0, fraction)), step=step)

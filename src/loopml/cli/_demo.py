@@ -16,7 +16,12 @@ from loopml.errors import AlreadyExistsError
 def demo_command(
     folder: Annotated[
         Path | None,
-        typer.Option("--dir", help="Folder for the demo project (default: a new temporary one)."),
+        typer.Option(
+            "--dir",
+            "--project",
+            "-p",
+            help="Folder for the demo project (default: a new temporary one).",
+        ),
     ] = None,
     time_budget: Annotated[float, typer.Option(help="Training time budget, seconds.")] = 40.0,
     json: JsonOption = False,

@@ -242,10 +242,18 @@ def predict_command(
     json: JsonOption = False,
 ) -> None:
     """Batch-score a file: adds prediction and probability_<class> columns."""
-    with Project.open(project) as opened, progress_bar("Scoring", quiet=json) as update:
-        outcome = predict(
-            opened, model, input, output, progress=lambda rows: update(f"{rows} rows", 0.0)
-        )
+    scored = 0
+
+    def on_chunk(rows: int) -> None:
+        nonlocal scored
+        scored += rows
+        update(f"{scored:,} rows", 0.0)
+
+    with (
+        Project.open(project) as opened,
+        progress_bar("Scoring", quiet=json, known_total=False) as update,
+    ):
+        outcome = predict(opened, model, input, output, progress=on_chunk)
     if json:
         print_json(outcome.to_dict())
         return
