@@ -34,8 +34,16 @@ def peer_python(name: str) -> Path:
         print(f"[bench] creating the {name} environment (once) …", file=sys.stderr, flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(folder)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-r", str(requirements)],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(requirements),
+            ],
             check=True,
         )
         stamp.write_text(requirements.read_text())

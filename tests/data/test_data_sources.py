@@ -134,13 +134,13 @@ def test_bad_parquet_and_json_files(tmp_path: Path) -> None:
 
 
 def test_unsupported_extension_lists_the_supported_ones(tmp_path: Path) -> None:
-    path = tmp_path / "book.xlsx"
-    path.write_bytes(b"PK\x03\x04")
+    path = tmp_path / "book.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(DataError, match="Cannot tell the format") as info:
         read_table(path)
     assert ".parquet" in str(info.value) and ".csv" in str(info.value)
     with pytest.raises(DataError, match="Unsupported data format 'xml'"):
-        read_table(tmp_path / "book.xlsx", format="xml")
+        read_table(path, format="xml")
 
 
 def test_describe_source_of_a_file_hashes_its_bytes(tmp_path: Path) -> None:
@@ -172,3 +172,14 @@ def test_read_source_dispatches_on_the_kind_of_source(tmp_path: Path) -> None:
     _same(read_source(path))
     with pytest.raises(InvalidInputError, match="apply to database URLs"):
         read_source(path, query="SELECT 1")
+
+
+def test_excel_workbook_first_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    SMALL.to_excel(path, index=False)
+    frame = read_table(path)
+    assert list(frame.columns) == list(SMALL.columns) and len(frame) == len(SMALL)
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"not an Excel \.xlsx workbook"):
+        read_table(fake)

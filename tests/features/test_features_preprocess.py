@@ -204,8 +204,8 @@ def test_json_special_characters_in_names_are_replaced() -> None:
 
 
 def test_bad_inputs_are_refused_with_clear_errors() -> None:
-    with pytest.raises(InvalidInputError, match="Unknown model family 'svm'"):
-        build_preprocessor(mixed_contract(), "svm")
+    with pytest.raises(InvalidInputError, match="Unknown model family 'naive_bayes'"):
+        build_preprocessor(mixed_contract(), "naive_bayes")
     only_target = DataContract(columns=[ColumnSpec(name="y", dtype="integer")], target="y")
     with pytest.raises(DataError, match="no feature columns"):
         build_preprocessor(only_target, "linear")

@@ -58,11 +58,27 @@ def test_train_predict_and_retrain_with_a_postgres_store(
         result = runner.invoke(app, [*args, "--project", str(project)])
         assert result.exit_code == 0, result.output
 
-    ok("init", "--data", str(tmp_path / "customers.csv"), "--target", "churn", "--name", "churn",
-       "--time-budget", "8")
+    ok(
+        "init",
+        "--data",
+        str(tmp_path / "customers.csv"),
+        "--target",
+        "churn",
+        "--name",
+        "churn",
+        "--time-budget",
+        "8",
+    )
     ok("train")
-    ok("predict", "--model", "churn@champion", "--input", str(tmp_path / "later.csv"),
-       "--output", str(tmp_path / "scored.parquet"))
+    ok(
+        "predict",
+        "--model",
+        "churn@champion",
+        "--input",
+        str(tmp_path / "later.csv"),
+        "--output",
+        str(tmp_path / "scored.parquet"),
+    )
     ok("retrain", "--data", str(tmp_path / "later.csv"), "--time-budget", "8")
 
     assert len(pd.read_parquet(tmp_path / "scored.parquet")) == 1000
@@ -71,5 +87,8 @@ def test_train_predict_and_retrain_with_a_postgres_store(
         assert opened.store.url.startswith("postgresql")
         assert [v.version for v in opened.registry.list("churn")] == [1, 2]
         assert len(opened.store.datasets.list("churn")) == 2
-        assert {r.kind for r in opened.store.runs.list("churn")} >= {"train", "retrain",
-                                                                      "batch_predict"}
+        assert {r.kind for r in opened.store.runs.list("churn")} >= {
+            "train",
+            "retrain",
+            "batch_predict",
+        }

@@ -50,13 +50,18 @@ class Acceptance(_Section):
 
     ``min_score`` is a floor on the primary metric when higher is better, a ceiling when lower is
     better. ``retrain_margin`` is how much better a challenger must score than the champion on the
-    same recent holdout to replace it.
+    same recent holdout to replace it. The fairness limits apply to each sensitive column
+    (classification only): the largest demographic-parity and equalized-odds differences
+    between groups, and the smallest disparate-impact ratio (0.8 is the four-fifths rule).
     """
 
     min_score: float | None = None
     min_margin_over_baseline: float | None = 0.0
     max_latency_p99_ms: float | None = None
     retrain_margin: float = 0.0
+    max_demographic_parity_difference: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_equalized_odds_difference: float | None = Field(default=None, ge=0.0, le=1.0)
+    min_disparate_impact_ratio: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class ColumnsSpec(_Section):
@@ -69,13 +74,37 @@ class ColumnsSpec(_Section):
     time: str | None = None
 
 
+class CostsSpec(_Section):
+    """The business cost of a false positive and of a false negative (binary tasks)."""
+
+    false_positive: float = Field(default=1.0, ge=0)
+    false_negative: float = Field(default=1.0, ge=0)
+
+
 class TrainingSpec(_Section):
-    """Training protocol: the global time budget (seconds), seed, folds and candidate families."""
+    """Training protocol: the global time budget (seconds), seed, folds and candidate families;
+    hyperparameter tuning (``tune``, ``sampler``, ``trials``: a fixed trial count per family
+    replays a search exactly), the binary decision ``threshold`` (``auto``: by ``costs`` when
+    given, by F1 when the positive class is rare, else 0.5), probability calibration and
+    blending of the best candidates."""
 
     time_budget: float = Field(default=120.0, gt=0)
     seed: int = 0
     cv_folds: int = Field(default=5, ge=2, le=20)
     families: list[str] | None = None
+    tune: bool = True
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    trials: int | None = Field(default=None, ge=0)
+    threshold: Literal["auto", "fixed", "f1", "youden", "cost"] = "auto"
+    costs: CostsSpec | None = None
+    calibrate: bool = True
+    ensemble: bool = True
+
+    @model_validator(mode="after")
+    def _costs_for_cost_threshold(self) -> TrainingSpec:
+        if self.threshold == "cost" and self.costs is None:
+            raise ValueError("threshold 'cost' needs 'costs' (false_positive, false_negative)")
+        return self
 
 
 class MonitoringSpec(_Section):
@@ -86,6 +115,138 @@ class MonitoringSpec(_Section):
     numeric_test: str | None = None
     categorical_test: str | None = None
     tests: dict[str, str] = Field(default_factory=dict)
+
+
+class RegistrySpec(_Section):
+    """Governance of the model registry: which aliases are protected, and whether moving one
+    needs a person's approval.
+
+    Moving a protected alias requires the version's acceptance gates to have passed (and, with
+    ``require_approval``, a recorded approval) unless forced with a reason; every move is audited.
+    """
+
+    protected_aliases: list[str] = Field(default_factory=lambda: ["champion"])
+    require_approval: bool = False
+
+
+AlertChannel = Literal["log", "webhook", "email"]
+
+
+def _log_only() -> list[AlertChannel]:
+    return ["log"]
+
+
+class AlertRule(_Section):
+    """Fire when a monitor report's ``metric`` compares with ``threshold`` (``value >= 0.3``).
+
+    Metrics: ``share_drifted``, ``dataset_drift`` and ``prediction_drift`` (1 or 0),
+    ``multivariate_auc``, ``drift.<column>`` (that column's statistic), ``estimated_<metric>``
+    and ``realized_<metric>`` (e.g. ``estimated_roc_auc``, ``realized_accuracy``),
+    ``latency_p50_ms``/``latency_p99_ms``, ``rows``. ``window`` (``1h``, ``1d``, ``1w``) limits
+    the rule to reports over that window (``loopml monitor --window 1d``); null = every report.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=100)
+    metric: str = Field(min_length=1)
+    threshold: float
+    comparison: Literal[">", ">=", "<", "<="] = ">="
+    window: str | None = Field(default=None, pattern=r"^[0-9]+[mhdw]$")
+    severity: Literal["info", "warning", "critical"] = "warning"
+    channels: list[AlertChannel] = Field(default_factory=lambda: _log_only())
+
+
+class EmailSpec(_Section):
+    """SMTP settings for the email channel; the password is read from ``password_env``."""
+
+    host: str
+    port: int = Field(default=25, gt=0, lt=65536)
+    sender: str
+    to: list[str] = Field(min_length=1)
+    starttls: bool = False
+    username: str | None = None
+    password_env: str | None = None
+
+
+class AlertsSpec(_Section):
+    """Alert rules checked after every monitor report; channels and de-duplication.
+
+    The same rule firing again for the same model within ``cooldown_minutes`` is recorded
+    once and not sent again.
+    """
+
+    cooldown_minutes: float = Field(default=60.0, ge=0)
+    webhook_url: str | None = None
+    email: EmailSpec | None = None
+    rules: list[AlertRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _channels_configured(self) -> AlertsSpec:
+        names = [rule.name for rule in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError("alert rule names must be unique")
+        for rule in self.rules:
+            if "webhook" in rule.channels and not self.webhook_url:
+                raise ValueError(f"rule {rule.name!r} sends to a webhook but no webhook_url is set")
+            if "email" in rule.channels and self.email is None:
+                raise ValueError(f"rule {rule.name!r} sends email but no email section is set")
+        return self
+
+
+class RetrainTriggers(_Section):
+    """When the loop retrains: on a cron ``schedule``, on drift (``drift_share`` of features
+    or any of ``drift_features``), or when ``performance_metric`` (``estimated_roc_auc``,
+    ``realized_accuracy`` …) crosses ``performance_threshold`` (below it when higher is
+    better). ``loopml retrain`` always retrains on demand."""
+
+    schedule: str | None = None
+    drift_share: float | None = Field(default=None, gt=0.0, le=1.0)
+    drift_features: list[str] = Field(default_factory=list)
+    performance_metric: str | None = None
+    performance_threshold: float | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a cron expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _metric_and_threshold(self) -> RetrainTriggers:
+        if (self.performance_metric is None) != (self.performance_threshold is None):
+            raise ValueError("give both 'performance_metric' and 'performance_threshold'")
+        return self
+
+
+class DataWindowSpec(_Section):
+    """Which labelled rows a retraining trains on: ``all`` of them, the ``last_days`` before
+    the newest row's time, a ``sliding`` window of the newest ``rows`` rows, or a seeded
+    random ``sample`` of ``rows`` rows."""
+
+    kind: Literal["all", "last_days", "sliding", "sample"] = "all"
+    days: int | None = Field(default=None, gt=0)
+    rows: int | None = Field(default=None, gt=0)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _sizes(self) -> DataWindowSpec:
+        if self.kind == "last_days" and self.days is None:
+            raise ValueError("a 'last_days' data window needs 'days'")
+        if self.kind in ("sliding", "sample") and self.rows is None:
+            raise ValueError(f"a '{self.kind}' data window needs 'rows'")
+        return self
+
+
+class RetrainingSpec(_Section):
+    """The retraining policy: its triggers and the data window it trains on."""
+
+    triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
+    data_window: DataWindowSpec = Field(default_factory=DataWindowSpec)
 
 
 class Charter(_Section):
@@ -105,6 +266,9 @@ class Charter(_Section):
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     validation: Literal["fail", "warn", "quarantine"] = "warn"
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
+    retraining: RetrainingSpec = Field(default_factory=RetrainingSpec)
+    registry: RegistrySpec = Field(default_factory=RegistrySpec)
     store: str | None = None
 
     @field_validator("name")

@@ -19,6 +19,17 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _costs_lines(charter: Charter) -> list[str]:
+    costs = charter.training.costs
+    if costs is None:
+        return ["  costs: null\x1f# {false_positive: 1, false_negative: 5} for 'cost'"]
+    return [
+        "  costs:\x1f# business cost of each kind of error (binary)",
+        f"    false_positive: {costs.false_positive}",
+        f"    false_negative: {costs.false_negative}",
+    ]
+
+
 def render_charter(charter: Charter) -> str:
     """The charter as commented YAML; parsing the text gives back an equal charter."""
     c = charter
@@ -54,6 +65,12 @@ def render_charter(charter: Charter) -> str:
         f"  min_margin_over_baseline: {_value(c.acceptance.min_margin_over_baseline)}",
         f"  max_latency_p99_ms: {_value(c.acceptance.max_latency_p99_ms)}",
         f"  retrain_margin: {c.acceptance.retrain_margin}\x1f# challenger must beat champion by",
+        f"  max_demographic_parity_difference: "
+        f"{_value(c.acceptance.max_demographic_parity_difference)}"
+        "\x1f# per sensitive column",
+        f"  max_equalized_odds_difference: {_value(c.acceptance.max_equalized_odds_difference)}",
+        f"  min_disparate_impact_ratio: {_value(c.acceptance.min_disparate_impact_ratio)}"
+        "\x1f# 0.8 = four-fifths rule",
         "",
         "columns:",
         f"  ignore: {_value(c.columns.ignore)}",
@@ -66,6 +83,13 @@ def render_charter(charter: Charter) -> str:
         f"  seed: {c.training.seed}",
         f"  cv_folds: {c.training.cv_folds}",
         f"  families: {_value(c.training.families)}\x1f# null = all that suit the data",
+        f"  tune: {_value(c.training.tune)}\x1f# tune the best families' hyperparameters",
+        f"  sampler: {c.training.sampler}\x1f# tpe | random | grid (Optuna, seeded)",
+        f"  trials: {_value(c.training.trials)}\x1f# per family; null = as many as time allows",
+        f"  threshold: {c.training.threshold}\x1f# auto | fixed | f1 | youden | cost (binary)",
+        *_costs_lines(c),
+        f"  calibrate: {_value(c.training.calibrate)}\x1f# when it lowers CV log loss",
+        f"  ensemble: {_value(c.training.ensemble)}\x1f# blend the best when it beats them",
         "",
         f"validation: {c.validation}\x1f# fail | warn | quarantine bad rows",
         "",
@@ -75,10 +99,56 @@ def render_charter(charter: Charter) -> str:
         f"  categorical_test: {_value(c.monitoring.categorical_test)}",
         f"  tests: {_value(c.monitoring.tests)}",
         "",
+        *_alerts_lines(c),
+        "",
+        *_retraining_lines(c),
+        "",
+        "registry:\x1f# governance of model aliases",
+        f"  protected_aliases: {_value(c.registry.protected_aliases)}\x1f# moved only past gates",
+        f"  require_approval: {_value(c.registry.require_approval)}\x1f# + `loopml models approve`",
+        "",
         f"store: {_value(c.store)}\x1f# metadata store URL; null = .loopml/loopml.db (SQLite)",
         "",
     ]
     return "\n".join(_align(line) for line in lines) + "\n"
+
+
+def _alerts_lines(c: Charter) -> list[str]:
+    a = c.alerts
+    rules = [f"    - {_value(rule.model_dump())}" for rule in a.rules]
+    return [
+        "alerts:\x1f# checked after every `loopml monitor`; history: `loopml alerts`",
+        f"  cooldown_minutes: {a.cooldown_minutes}\x1f# same rule + model: sent once per cooldown",
+        f"  webhook_url: {_value(a.webhook_url)}\x1f# JSON POST for the webhook channel",
+        "  # email: {host, port, sender, to: [...], starttls, username, password_env}",
+        f"  email: {_value(a.email.model_dump() if a.email else None)}",
+        "  # rule: {name, metric, threshold, comparison (> >= < <=), window (1h 1d 1w | null),",
+        "  #        severity (info warning critical), channels [log webhook email]}",
+        "  # metrics: share_drifted dataset_drift prediction_drift multivariate_auc drift.<column>",
+        "  #          estimated_<metric> realized_<metric> latency_p50_ms latency_p99_ms rows",
+        "  rules: []" if not rules else "  rules:",
+        *rules,
+    ]
+
+
+def _retraining_lines(c: Charter) -> list[str]:
+    t, w = c.retraining.triggers, c.retraining.data_window
+    return [
+        "retraining:\x1f# `loopml retrain --dry-run` says which trigger fired",
+        "  triggers:",
+        f'    schedule: {_value(t.schedule)}\x1f# cron, e.g. "0 3 * * 1" (Mondays 03:00)',
+        f"    drift_share: {_value(t.drift_share)}\x1f# retrain when this share of features drift",
+        f"    drift_features: {_value(t.drift_features)}\x1f# ... or when any of these drift",
+        f"    performance_metric: {_value(t.performance_metric)}"
+        "\x1f# e.g. estimated_roc_auc, realized_accuracy",
+        f"    performance_threshold: {_value(t.performance_threshold)}"
+        "\x1f# retrain when worse than this",
+        "  data_window:",
+        f"    kind: {w.kind}\x1f# all | last_days | sliding (newest rows) | sample",
+        f"    days: {_value(w.days)}\x1f# last_days only",
+        f"    rows: {_value(w.rows)}\x1f# sliding and sample only",
+        f"    seed: {w.seed}",
+    ]
 
 
 _COMMENT = "\x1f# "

@@ -8,8 +8,14 @@ from typing import Annotated
 import typer
 
 from loopml import __version__
+from loopml.cli._alerts import alerts_command
+from loopml.cli._audit import audit_command
 from loopml.cli._common import configure_logging
+from loopml.cli._compare import compare_command
+from loopml.cli._data import data_app, profile_command
 from loopml.cli._demo import demo_command
+from loopml.cli._deploy import deploy_app
+from loopml.cli._gc import gc_command
 from loopml.cli._lifecycle import (
     evaluate_command,
     ingest_command,
@@ -19,7 +25,11 @@ from loopml.cli._lifecycle import (
     train_command,
     validate_command,
 )
-from loopml.cli._operate import data_app, models_app, monitor_command, runs_app, serve_command
+from loopml.cli._lineage import lineage_command
+from loopml.cli._models import models_app
+from loopml.cli._monitor import monitor_command
+from loopml.cli._runs import runs_app
+from loopml.cli._serve import package_command, serve_command
 
 app = typer.Typer(
     name="loopml",
@@ -58,13 +68,21 @@ app.command("ingest")(ingest_command)
 app.command("validate")(validate_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
+app.command("compare")(compare_command)
 app.add_typer(models_app, name="models")
+app.command("audit")(audit_command)
 app.add_typer(runs_app, name="runs")
+app.command("lineage")(lineage_command)
 app.add_typer(data_app, name="data")
+app.command("profile")(profile_command)
 app.command("predict")(predict_command)
 app.command("serve")(serve_command)
+app.add_typer(deploy_app, name="deploy")
+app.command("package")(package_command)
 app.command("monitor")(monitor_command)
+app.command("alerts")(alerts_command)
 app.command("retrain")(retrain_command)
+app.command("gc")(gc_command)
 app.command("demo")(demo_command)
 
 

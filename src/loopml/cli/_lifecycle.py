@@ -17,7 +17,7 @@ from loopml.cli._common import (
     progress_bar,
     say,
 )
-from loopml.errors import DataError
+from loopml.errors import DataError, InvalidInputError
 from loopml.project import (
     Project,
     evaluate,
@@ -101,13 +101,44 @@ def ingest_command(
     data: Annotated[
         Path | None, typer.Option("--data", "-d", help="File to ingest (default: the charter's).")
     ] = None,
+    append: Annotated[
+        Path | None,
+        typer.Option(help="File of new rows to add to the newest version (same columns)."),
+    ] = None,
+    sql: Annotated[
+        str | None, typer.Option("--sql", help="SQLAlchemy database URL to read from.")
+    ] = None,
+    query: Annotated[str | None, typer.Option(help="SELECT statement (with --sql).")] = None,
+    table: Annotated[str | None, typer.Option(help="Table name (with --sql).")] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
-    """Snapshot the data as a new, content-hashed dataset version."""
+    """Snapshot the data as a new, content-hashed dataset version (or append a batch to it)."""
+    if data is not None and append is not None:
+        raise InvalidInputError(
+            "Give --data or --append, not both.",
+            hint="--append FILE adds FILE's rows to the newest dataset version.",
+        )
+    if (query is not None or table is not None) and sql is None:
+        raise InvalidInputError(
+            "--query and --table need --sql URL.",
+            hint="For example --sql sqlite:///shop.db --table orders.",
+        )
+    if sql is not None and (query is None) == (table is None):
+        raise InvalidInputError(
+            "--sql needs exactly one of --query and --table.",
+            hint="For example --sql sqlite:///shop.db --query 'SELECT * FROM orders'.",
+        )
     with Project.open(project) as opened:
         before = {v.id for v in opened.store.datasets.list(opened.name)}
-        version = ingest(opened, data)
+        version = ingest(
+            opened,
+            append if append is not None else data,
+            append=append is not None,
+            url=sql,
+            query=query,
+            table=table,
+        )
         is_new = version.id not in before
         if json:
             print_json(
@@ -149,6 +180,9 @@ def validate_command(
                 violation.column or "", violation.check, str(violation.count), violation.message
             )
         console.print(table)
+    if not json:
+        for warning in report.warnings:
+            say(f"[yellow]warning:[/] {warning.message}")
     if not report.ok and outcome.policy == "fail":
         raise DataError(
             f"{outcome.data} breaks the data contract in {len(report.violations)} way(s).",
@@ -163,13 +197,28 @@ def train_command(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the charter's).")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset version (default: newest).")] = None,
+    trials: Annotated[
+        str | None,
+        typer.Option(
+            help="Tuning trials: N per tuned family, or FAMILY=N,… as a run reported them "
+            "(replays that search exactly; default: the charter's, else as time allows)."
+        ),
+    ] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
     """Train baselines and candidates, evaluate on the holdout, register the best model."""
+    from loopml.train import parse_trials
+
+    counts = parse_trials(trials)
     with Project.open(project) as opened, progress_bar("Training", quiet=json) as update:
         outcome = train(
-            opened, time_budget=time_budget, seed=seed, dataset_id=dataset, progress=update
+            opened,
+            time_budget=time_budget,
+            seed=seed,
+            dataset_id=dataset,
+            progress=update,
+            trials=counts,
         )
     if json:
         print_json(outcome.to_dict())
@@ -191,6 +240,10 @@ def train_command(
             str(row.get("status", "")) + (f" ({row['reason']})" if row.get("reason") else ""),
         )
     console.print(table)
+    tuned = {r["family"]: r["trials"] for r in outcome.leaderboard if r.get("trials")}
+    if tuned:
+        replay = ",".join(f"{family}={n}" for family, n in tuned.items())
+        say(f"Tuning trials: {replay} (replay this search with --trials {replay})")
     metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in outcome.metrics.items())
     say(f"Registered [bold]{outcome.model.ref}[/] (run {outcome.run_id[:8]}); holdout: {metrics}")
     for gate in outcome.gates:

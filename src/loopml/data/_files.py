@@ -1,4 +1,4 @@
-"""Reading table files: CSV, TSV, Parquet, JSON and JSON Lines.
+"""Reading table files: CSV, TSV, Parquet, JSON, JSON Lines and Excel (.xlsx, first sheet).
 
 Every failure a user can cause (a missing file, an empty one, a Parquet file named ``.csv``,
 duplicated column names …) is raised as one :class:`DataError` sentence with a hint, chained to the
@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from loopml.errors import DataError
 
-SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "json", "jsonl")
+SUPPORTED_FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "json", "jsonl", "excel")
 """File formats :func:`read_table` reads."""
 
 _EXTENSIONS: dict[str, str] = {
@@ -31,6 +31,8 @@ _EXTENSIONS: dict[str, str] = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
 }
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
@@ -103,6 +105,8 @@ def read_table(path: str | Path, *, format: str | None = None) -> pd.DataFrame:
         head = fh.read(_SNIFF_BYTES)
     if fmt == "parquet":
         frame = _read_parquet(path)
+    elif fmt == "excel":
+        frame = _read_excel(path, head)
     else:
         _check_text(path, head, fmt)
         reader = _read_csv if fmt in ("csv", "tsv") else _read_json
@@ -201,6 +205,37 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from exc
     _check_duplicates(table.column_names, str(path))
     return table.to_pandas()
+
+
+def _read_excel(path: Path, head: bytes) -> pd.DataFrame:
+    """The first sheet of an .xlsx workbook (read with openpyxl)."""
+    if not head.startswith(b"PK\x03\x04"):
+        raise DataError(
+            f"{path} is not an Excel .xlsx workbook.",
+            hint="Save it as .xlsx from Excel, or rename it to the extension of its real format.",
+        )
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:
+            header = pd.read_excel(workbook, sheet_name=0, header=None, nrows=1, dtype=str)
+            if len(header):
+                _check_duplicates([str(v) for v in header.iloc[0] if pd.notna(v)], str(path))
+            return pd.read_excel(workbook, sheet_name=0)
+    except ImportError as exc:
+        raise DataError(
+            f"Reading {path} needs the openpyxl package.", hint="pip install openpyxl"
+        ) from exc
+    except (ValueError, KeyError, OSError) as exc:
+        raise DataError(
+            f"{path} could not be read as an Excel workbook: {first_line(exc)}.",
+            hint="Check the file opens in Excel and its first sheet holds a table.",
+        ) from exc
+    except Exception as exc:  # zipfile.BadZipFile and openpyxl's own errors
+        if type(exc).__module__.startswith(("zipfile", "openpyxl")):
+            raise DataError(
+                f"{path} is not a valid Excel workbook ({first_line(exc)}).",
+                hint="Check the file opens in Excel.",
+            ) from exc
+        raise
 
 
 def _read_json(path: Path, head: bytes, fmt: str) -> pd.DataFrame:

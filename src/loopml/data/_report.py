@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from loopml.data._leakage import DataWarning
 from loopml.errors import DataError, InvalidInputError
 
 logger = logging.getLogger("loopml.data")
@@ -55,7 +56,8 @@ class ValidationReport:
     """The outcome of :func:`validate` on a frame of ``n_rows`` rows.
 
     ``bad_rows`` holds the (sorted, positional) rows breaking a row-level check; ``extra_columns``
-    lists columns not in the contract (allowed, reported for information).
+    lists columns not in the contract (allowed, reported for information); ``warnings`` holds
+    leakage and target findings (see :mod:`loopml.data._leakage`), which do not make it fail.
     """
 
     ok: bool
@@ -64,6 +66,7 @@ class ValidationReport:
     bad_rows: np.ndarray
     extra_columns: list[str] = field(default_factory=list)
     row_reasons: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    warnings: list[DataWarning] = field(default_factory=list)
 
     @property
     def dataset_violations(self) -> list[Violation]:
@@ -76,6 +79,7 @@ class ValidationReport:
             "n_bad_rows": len(self.bad_rows),
             "violations": [v.to_dict() for v in self.violations],
             "extra_columns": self.extra_columns,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
     def summary(self, limit: int = 3) -> str:

@@ -18,6 +18,7 @@ from pandera.errors import SchemaErrors
 
 from loopml.data._contract import ColumnSpec, DataContract
 from loopml.data._infer import parse_datetimes
+from loopml.data._leakage import check_leakage
 from loopml.data._report import ROW_CHECKS, ValidationReport, Violation
 from loopml.errors import DataError
 
@@ -125,7 +126,8 @@ def validate(
     df: pd.DataFrame, contract: DataContract, *, require_target: bool = False
 ) -> ValidationReport:
     """Check ``df`` against ``contract`` and collect every violation (nothing is raised for bad
-    data: decide what to do with :func:`enforce`).
+    data: decide what to do with :func:`enforce`). With ``require_target``, the report also
+    carries leakage and target warnings (:func:`loopml.data.check_leakage`).
 
     Raises:
         DataError: ``df`` has duplicated column names.
@@ -149,6 +151,7 @@ def validate(
         bad_rows=np.array(sorted(reasons), dtype=np.int64),
         extra_columns=[c for c in frame.columns if c not in known],
         row_reasons=reasons,
+        warnings=check_leakage(frame, contract) if require_target else [],
     )
 
 

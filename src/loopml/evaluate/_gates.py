@@ -18,7 +18,8 @@ class GateResult:
     """The outcome of one acceptance criterion.
 
     Attributes:
-        name: ``min_score``, ``margin_over_baseline`` or ``max_latency_ms``.
+        name: ``min_score``, ``margin_over_baseline``, ``max_latency_ms``, or a fairness limit
+            with its attribute (``max_demographic_parity_difference:sex``).
         passed: whether the criterion is met.
         value: the measured quantity (score, improvement over baseline, latency), if any.
         limit: the criterion's threshold.
@@ -63,12 +64,21 @@ def evaluate_gates(
     min_margin_over_baseline: float | None = None,
     max_latency_ms: float | None = None,
     latency_ms: float | None = None,
+    fairness: dict[str, Any] | None = None,
+    task: str = "binary",
+    max_demographic_parity_difference: float | None = None,
+    max_equalized_odds_difference: float | None = None,
+    min_disparate_impact_ratio: float | None = None,
 ) -> list[GateResult]:
     """Check each configured criterion; a criterion left ``None`` is not evaluated.
 
     A score, baseline or latency needed by a configured criterion but missing (``None``/NaN)
-    makes that gate fail with a message saying what was not measured.
+    makes that gate fail with a message saying what was not measured. The fairness limits are
+    checked on ``fairness`` (``EvaluationReport.fairness``) for each sensitive attribute of a
+    ``task`` model; see :func:`loopml.evaluate._fairness_gates.fairness_gates`.
     """
+    from loopml.evaluate._fairness_gates import fairness_gates
+
     results: list[GateResult] = []
     if min_score is not None:
         results.append(_score_gate(metric, greater_is_better, score, min_score))
@@ -78,6 +88,13 @@ def evaluate_gates(
         )
     if max_latency_ms is not None:
         results.append(_latency_gate(latency_ms, max_latency_ms))
+    results += fairness_gates(
+        fairness,
+        task=task,
+        max_demographic_parity_difference=max_demographic_parity_difference,
+        max_equalized_odds_difference=max_equalized_odds_difference,
+        min_disparate_impact_ratio=min_disparate_impact_ratio,
+    )
     return results
 
 

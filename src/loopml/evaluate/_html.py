@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from loopml.evaluate import _figures as figs
+from loopml.evaluate import _sections_html as sections
 from loopml.evaluate._metrics import GREATER_IS_BETTER
 from loopml.reports import figure_html, render_html
 
@@ -83,6 +84,18 @@ def evaluation_html(report: EvaluationReport) -> str:
         "importance_rows": [
             [f["name"], f["mean"], f["std"]]
             for f in importance.get("features", [])[:TOP_IMPORTANCE_ROWS]
+        ],
+        "fairness_rows": sections.fairness_rows(report.fairness),
+        "fairness_figures": sections.fairness_figures(report.fairness, report.task),
+        "slice_rows": sections.slice_rows(report.slices),
+        "shap_figure": (
+            figure_html(sections.shap_figure(report.shap), div_id="fig-shap")
+            if report.shap.get("features")
+            else None
+        ),
+        "shap_rows": [
+            [f["name"], f["mean_abs"]]
+            for f in report.shap.get("features", [])[:TOP_IMPORTANCE_ROWS]
         ],
     }
     return render_html("evaluation.html", context)

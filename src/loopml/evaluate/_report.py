@@ -1,4 +1,5 @@
-"""The evaluation report of a model on a holdout: metrics, intervals, gates, curves, importance."""
+"""The evaluation report of a model on a holdout: metrics, intervals, gates, curves, importance,
+fairness, worst slices and SHAP explanations."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import pandas as pd
 from loopml.errors import DataError, InvalidInputError
 from loopml.evaluate._bootstrap import intervals_of
 from loopml.evaluate._curves import curve_summaries
+from loopml.evaluate._explain import shap_importance
+from loopml.evaluate._fairness import fairness_summary
 from loopml.evaluate._gates import GateResult
 from loopml.evaluate._importance import permutation_importances
 from loopml.evaluate._metrics import metrics_of
 from loopml.evaluate._scored import SUPPORTED_TASKS, score_arrays
+from loopml.evaluate._slices import worst_slices
 from loopml.reports import Report, to_jsonable, write_report
 from loopml.train._bundle import ModelBundle, Task
 
@@ -28,9 +32,13 @@ JSON_NAME = "evaluation.json"
 class EvaluationReport(Report):
     """How a model did on a holdout. Holds summaries only (no raw rows), so it is small to store.
 
-    ``curves`` and ``importance`` follow :func:`loopml.evaluate._curves.curve_summaries` and
-    :func:`loopml.evaluate._importance.permutation_importances`; ``intervals`` are 95 % bootstrap
-    intervals keyed like ``metrics``.
+    ``curves``, ``importance``, ``fairness``, ``slices`` and ``shap`` follow
+    :func:`loopml.evaluate._curves.curve_summaries`,
+    :func:`loopml.evaluate._importance.permutation_importances`,
+    :func:`loopml.evaluate._fairness.fairness_summary`,
+    :func:`loopml.evaluate._slices.worst_slices` and
+    :func:`loopml.evaluate._explain.shap_importance` (each ``{}`` when not computed);
+    ``intervals`` are 95 % bootstrap intervals keyed like ``metrics``.
     """
 
     model_ref: str
@@ -41,6 +49,9 @@ class EvaluationReport(Report):
     gates: list[GateResult] = field(default_factory=list)
     curves: dict[str, Any] = field(default_factory=dict)
     importance: dict[str, Any] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)
+    slices: dict[str, Any] = field(default_factory=dict)
+    shap: dict[str, Any] = field(default_factory=dict)
     dataset_id: str | None = None
     classes: list[str] = field(default_factory=list)
     positive_class: str | None = None
@@ -70,6 +81,9 @@ class EvaluationReport(Report):
             "passed": self.passed,
             "curves": self.curves,
             "importance": self.importance,
+            "fairness": self.fairness,
+            "slices": self.slices,
+            "shap": self.shap,
         }
         return dict(to_jsonable(data))
 
@@ -92,6 +106,9 @@ class EvaluationReport(Report):
                 gates=[GateResult.from_dict(g) for g in data.get("gates", [])],
                 curves=data.get("curves", {}),
                 importance=data.get("importance", {}),
+                fairness=data.get("fairness", {}),
+                slices=data.get("slices", {}),
+                shap=data.get("shap", {}),
                 dataset_id=data.get("dataset_id"),
                 classes=list(data.get("classes", [])),
                 positive_class=data.get("positive_class"),
@@ -153,13 +170,18 @@ def evaluate_model(
     gates: list[GateResult] | None = None,
     intervals: bool = True,
     importance: bool = True,
+    fairness: bool = True,
+    slices: bool = True,
+    explanations: bool = True,
     seed: int = 0,
 ) -> EvaluationReport:
     """Score ``bundle`` on ``frame`` (which holds the contract's target) and summarise it.
 
     Rows whose target is missing are left out (counted in ``n_unlabelled``). ``gates`` are
     attached as given (see :func:`evaluate_gates`). ``intervals`` adds 200-replicate bootstrap
-    intervals; ``importance`` adds permutation importance on up to 2,000 rows.
+    intervals; ``importance`` adds permutation importance on up to 2,000 rows; ``fairness``
+    adds per-group metrics for the contract's sensitive columns found in ``frame``; ``slices``
+    adds the worst-slice analysis; ``explanations`` adds mean |SHAP| per column on a sample.
 
     Raises:
         InvalidInputError: unsupported task, no target in the contract, labels the model
@@ -176,6 +198,8 @@ def evaluate_model(
         positive_class=bundle.positive_class,
     )
     is_binary = bundle.task == "binary"
+    ranking = permutation_importances(bundle, labelled, scored, seed=seed) if importance else {}
+    ranked = [f["name"] for f in ranking.get("features", [])]
     return EvaluationReport(
         model_ref=model_ref,
         task=bundle.task,
@@ -184,9 +208,12 @@ def evaluate_model(
         intervals=intervals_of(scored, seed=seed) if intervals else {},
         gates=list(gates or []),
         curves=curve_summaries(scored, seed=seed),
-        importance=permutation_importances(bundle, labelled, scored, seed=seed)
-        if importance
-        else {},
+        importance=ranking,
+        fairness=fairness_summary(labelled, scored, bundle.contract) if fairness else {},
+        slices=(
+            worst_slices(labelled, scored, bundle.contract, ranked_columns=ranked) if slices else {}
+        ),
+        shap=shap_importance(bundle, labelled, seed=seed) if explanations else {},
         dataset_id=dataset_id,
         classes=[str(c) for c in bundle.classes],
         positive_class=str(scored.classes[scored.positive]) if is_binary else None,

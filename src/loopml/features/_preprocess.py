@@ -4,13 +4,14 @@ Every model family gets a :class:`~sklearn.compose.ColumnTransformer` that reads
 feature columns from a DataFrame and never raises on values unseen in training (unknown
 categories, missing values, unparseable dates). The styles:
 
-- ``scaled`` (linear, knn, mlp): numbers median-imputed with missing indicators and standardised;
-  categories and booleans one-hot encoded (rare ones grouped, unknown ones into the rare group or
-  ignored); dates expanded into parts; text columns TF-IDF vectorised.
+- ``scaled`` (linear, knn, mlp, svm): numbers median-imputed with missing indicators and
+  standardised; categories and booleans one-hot encoded (rare ones grouped, unknown ones into the
+  rare group or ignored); dates expanded into parts; text columns TF-IDF vectorised.
 - ``ordinal`` (random_forest, extra_trees): as ``scaled`` without scaling, categories ordinal
   encoded (unknown -> -1), text columns dropped.
-- ``native`` (lightgbm): numbers and date parts keep NaN (LightGBM routes missing values itself),
-  categories become pandas ``category`` columns that LightGBM splits on natively; text dropped.
+- ``native`` (lightgbm, hist_gradient_boosting): numbers and date parts keep NaN (the boosters
+  route missing values themselves), categories become pandas ``category`` columns that the
+  boosters split on natively; text dropped.
 - ``none`` (dummy): every column is dropped; the estimator ignores its input.
 
 Dropped columns are recorded in the transformer (see :func:`dropped_columns`), and every output
@@ -48,9 +49,16 @@ FAMILY_STYLES: dict[str, PreprocessStyle] = {
     "linear": "scaled",
     "knn": "scaled",
     "mlp": "scaled",
+    "svm": "scaled",
     "random_forest": "ordinal",
     "extra_trees": "ordinal",
     "lightgbm": "native",
+    "hist_gradient_boosting": "native",
+    "kmeans": "scaled",
+    "gaussian_mixture": "scaled",
+    "dbscan": "scaled",
+    "isolation_forest": "scaled",
+    "lof": "scaled",
 }
 """The preprocessing style of each model family."""
 

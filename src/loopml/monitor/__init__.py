@@ -9,8 +9,29 @@ Typical use::
     report.write("reports/2024-05")                          # drift.html + drift.json
 """
 
+from loopml.monitor._alerts import (
+    AlertOutcome,
+    build_channels,
+    fingerprint,
+    raise_alerts,
+    report_metrics,
+)
+from loopml.monitor._channels import (
+    AlertChannel,
+    ChannelError,
+    EmailChannel,
+    LogChannel,
+    WebhookChannel,
+)
 from loopml.monitor._checks import AUTO, default_test_name
 from loopml.monitor._drift import compute_drift
+from loopml.monitor._multivariate import domain_classifier_drift
+from loopml.monitor._performance import (
+    CBPE,
+    join_feedback,
+    performance_section,
+    realized_performance,
+)
 from loopml.monitor._reference import ReferenceProfile
 from loopml.monitor._report import DriftReport
 from loopml.monitor.drift import (
@@ -23,13 +44,28 @@ from loopml.monitor.drift import (
 
 __all__ = [
     "AUTO",
+    "CBPE",
+    "AlertChannel",
+    "AlertOutcome",
+    "ChannelError",
     "DriftReport",
     "DriftResult",
     "DriftTest",
+    "EmailChannel",
+    "LogChannel",
     "ReferenceProfile",
+    "WebhookChannel",
+    "build_channels",
     "compute_drift",
     "default_test_name",
+    "domain_classifier_drift",
     "drift_tests",
+    "fingerprint",
     "get_drift_test",
+    "join_feedback",
+    "performance_section",
+    "raise_alerts",
+    "realized_performance",
     "register_drift_test",
+    "report_metrics",
 ]

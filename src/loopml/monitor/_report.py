@@ -22,7 +22,10 @@ class DriftReport(Report):
     ``features`` and ``prediction_drift`` map a column to ``{"test", "statistic", "p_value",
     "threshold", "drifted", "type"}``; ``quality`` maps a column to its null shares, unseen
     categories and out-of-range shares; ``distributions`` holds the binned counts plotted in
-    the HTML page. ``dataset_drift`` is ``share_drifted >= drift_share``.
+    the HTML page. ``dataset_drift`` is ``share_drifted >= drift_share``. ``multivariate``
+    (domain-classifier drift), ``performance`` (realized and estimated metrics), ``operations``
+    (request count, latency percentiles) and ``alerts`` (the alert rules that fired) are filled
+    by the caller when they apply.
     """
 
     model: str | None = None
@@ -39,6 +42,10 @@ class DriftReport(Report):
     columns_only_in_current: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     distributions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    multivariate: dict[str, Any] | None = None
+    performance: dict[str, Any] | None = None
+    operations: dict[str, Any] | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -81,6 +88,10 @@ class DriftReport(Report):
                 "columns_only_in_current": self.columns_only_in_current,
                 "skipped": self.skipped,
                 "distributions": self.distributions,
+                "multivariate": self.multivariate,
+                "performance": self.performance,
+                "operations": self.operations,
+                "alerts": self.alerts,
             }
         )
 
@@ -134,6 +145,8 @@ class DriftReport(Report):
                 ("prediction drift", self.prediction_drifted),
                 ("reference rows", self.n_reference),
                 ("current rows", self.n_current),
+                *_extra_cards(self.multivariate, self.performance),
+                *[(k.replace("_", " "), v) for k, v in (self.operations or {}).items()],
             ],
             "drift_share": self.drift_share,
             "feature_rows": [_row(name, r) for name, r in features],
@@ -146,6 +159,16 @@ class DriftReport(Report):
             "only_in_current": self.columns_only_in_current,
             "skipped": sorted(self.skipped.items()),
             "figures": figures,
+            "multivariate": self.multivariate,
+            "performance_rows": _performance_rows(self.performance),
+            "performance": self.performance,
+            "alert_rows": [
+                [a["rule"], a["severity"], a["metric"], a["value"], a["threshold"], a["message"]]
+                for a in self.alerts
+            ],
+            "alert_status": [
+                "fail" if a["severity"] == "critical" else "warn" for a in self.alerts
+            ],
         }
 
 
@@ -184,3 +207,27 @@ def _quality_status(quality: dict[str, Any]) -> str:
     unseen = (quality.get("unseen_share") or 0) > 0
     out_of_range = (quality.get("out_of_range_share") or 0) > 0
     return "warn" if worse_nulls or unseen or out_of_range else ""
+
+
+def _extra_cards(
+    multivariate: dict[str, Any] | None, performance: dict[str, Any] | None
+) -> list[tuple[str, Any]]:
+    cards: list[tuple[str, Any]] = []
+    if multivariate is not None:
+        cards.append(("domain classifier AUC", multivariate["statistic"]))
+    for kind in ("realized", "estimated"):
+        metrics = (performance or {}).get(kind) or {}
+        for name in ("roc_auc", "accuracy", "rmse"):
+            if name in metrics:
+                cards.append((f"{kind} {name}", metrics[name]))
+                break
+    return cards
+
+
+def _performance_rows(performance: dict[str, Any] | None) -> list[list[Any]]:
+    """One row per metric: reference (holdout), estimated (no labels), realized (feedback)."""
+    if not performance:
+        return []
+    sides = [performance.get(k) or {} for k in ("reference", "estimated", "realized")]
+    names = [n for n in dict.fromkeys(k for side in sides[1:] for k in side)]
+    return [[name, *(side.get(name) for side in sides)] for name in names]

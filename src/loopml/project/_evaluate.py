@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from loopml.errors import NotFoundError
-from loopml.evaluate import EvaluationReport, GateResult, evaluate_model
+from loopml.errors import LoopmlError, NotFoundError
+from loopml.evaluate import EvaluationReport, GateResult, ModelCard, evaluate_model
 from loopml.project._ingest import load_dataset, read_source
 from loopml.project._prepare import prepare
 from loopml.project._project import Project, user_path
@@ -26,6 +26,8 @@ class EvaluationOutcome:
     data: str
     report_html: Path
     report_json: Path
+    card_md: Path | None = None
+    card_html: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class EvaluationOutcome:
             "n_rows": self.report.n_rows,
             "gates": self.model.gates,
             "report": str(self.report_html),
+            "model_card": str(self.card_md) if self.card_md else None,
         }
 
 
@@ -86,6 +89,7 @@ def evaluate(
     )
     out_dir = project.paths.reports / f"{model.name}-v{model.version}"
     html_path, json_path = report.write(out_dir)
+    card_md, card_html = model_card(project, model, bundle, report).write(out_dir)
     aliases = project.registry.aliases(model.name)
     return EvaluationOutcome(
         model=model,
@@ -94,4 +98,67 @@ def evaluate(
         data=label,
         report_html=html_path,
         report_json=json_path,
+        card_md=card_md,
+        card_html=card_html,
+    )
+
+
+def _period(project: Project, model: ModelVersion, bundle: ModelBundle) -> tuple[str, str] | None:
+    time_column = bundle.contract.time_column
+    if time_column is None or model.dataset_id is None:
+        return None
+    _version, frame = load_dataset(project, model.dataset_id)
+    values = pd.to_datetime(frame[time_column.name], errors="coerce").dropna()
+    if values.empty:
+        return None
+    return str(values.min()), str(values.max())
+
+
+def _drift_prone(project: Project, model: ModelVersion) -> list[str]:
+    """Columns that drifted in the latest monitoring windows of this model version."""
+    reports = project.store.monitoring.list(project.name, model_name=model.name, limit=20)
+    drifted = {
+        str(column)
+        for r in reports
+        if r.model_version in (None, model.version)
+        for column in r.summary.get("drifted", [])
+    }
+    return sorted(drifted)
+
+
+def model_card(
+    project: Project, model: ModelVersion, bundle: ModelBundle, report: EvaluationReport
+) -> ModelCard:
+    """The model card of ``model``: charter, registry, run lineage and ``report``."""
+    charter = project.charter
+    tags: dict[str, str] = {}
+    params: dict[str, str] = {}
+    if model.run_id:
+        try:
+            run = project.store.runs.get(model.run_id)
+            tags, params = run.tags, run.params
+        except NotFoundError:
+            pass  # a version registered without a tracked run has no lineage to show
+    rows: int | None = None
+    if model.dataset_id:
+        try:
+            rows = project.store.datasets.get(project.name, model.dataset_id).n_rows
+        except LoopmlError:
+            rows = None
+    train_rows = params.get("train_rows")
+    return ModelCard(
+        report=report,
+        family=bundle.family,
+        problem=charter.problem,
+        kpi=charter.kpi,
+        metric=charter.metric or tags.get("metric"),
+        target=bundle.contract.target,
+        dataset_id=model.dataset_id,
+        dataset_rows=rows,
+        period=_period(project, model, bundle),
+        train_rows=int(train_rows) if train_rows and train_rows.isdigit() else None,
+        run_id=model.run_id,
+        git_commit=tags.get("git_commit"),
+        git_dirty=tags.get("git_dirty") == "true" if "git_dirty" in tags else None,
+        drift_prone=_drift_prone(project, model),
     )

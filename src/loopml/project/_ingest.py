@@ -14,13 +14,33 @@ from loopml.data import (
     read_table,
     to_snapshot_bytes,
 )
-from loopml.errors import NotFoundError
+from loopml.errors import DataError, InvalidInputError, NotFoundError
 from loopml.project._project import Project, user_path
 from loopml.store import DatasetVersion
 
 
-def read_source(project: Project, data: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """The frame of ``data`` (a file), or of the charter's source, with its description."""
+def read_source(
+    project: Project,
+    data: str | Path | None = None,
+    *,
+    url: str | None = None,
+    query: str | None = None,
+    table: str | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """The frame of ``data`` (a file), of the database ``url`` (with ``query`` or ``table``),
+    or of the charter's source, with its description.
+
+    Raises:
+        InvalidInputError: both a file and a database URL are given.
+    """
+    if url is not None:
+        if data is not None:
+            raise InvalidInputError(
+                "Give either a data file or a database URL, not both.",
+                hint="Use --data FILE, or --sql URL with --query/--table.",
+            )
+        frame = read_sql(url, query=query, table=table)
+        return frame, describe_source(url, query=query, table=table)
     if data is not None:
         path = user_path(data)
         return read_table(path), describe_source(path)
@@ -40,15 +60,27 @@ def ingest(
     frame: pd.DataFrame | None = None,
     source: dict | None = None,
     parent_id: str | None = None,
+    append: bool = False,
+    url: str | None = None,
+    query: str | None = None,
+    table: str | None = None,
 ) -> DatasetVersion:
-    """Snapshot ``data`` (default: the charter's source) as a DatasetVersion.
+    """Snapshot ``data`` (default: the charter's source; or the database ``url`` with ``query``
+    or ``table``) as a DatasetVersion.
 
     Identical content returns the existing version. The snapshot is written to the artifact store
     before its metadata, so a failure leaves no record pointing at missing bytes. Writes
-    ``contract.yaml`` the first time, inferred from this data.
+    ``contract.yaml`` the first time, inferred from this data. With ``append``, the new rows are
+    added to the newest version's rows, making a version whose parent is that one.
+
+    Raises:
+        NotFoundError: ``append`` with no version to append to.
+        DataError: the source cannot be read, or appended rows do not have the same columns.
     """
     if frame is None:
-        frame, source = read_source(project, data)
+        frame, source = read_source(project, data, url=url, query=query, table=table)
+    if append:
+        frame, source, parent_id = _append_to_latest(project, frame, source or {})
     snapshot = to_snapshot_bytes(frame)
     # The content hash is the SHA-256 of the canonical snapshot, i.e. the artifact's digest.
     version_hash = project.artifacts.put_bytes(snapshot)
@@ -77,6 +109,31 @@ def ingest(
         )
         contract.to_yaml(project.paths.contract)
     return version
+
+
+def _append_to_latest(
+    project: Project, batch: pd.DataFrame, source: dict
+) -> tuple[pd.DataFrame, dict, str]:
+    parent = project.store.datasets.latest(project.name)
+    if parent is None:
+        raise NotFoundError(
+            "There is no dataset version to append to.",
+            hint="Run `loopml ingest` first, then `loopml ingest --append FILE`.",
+        )
+    _, previous = load_dataset(project, parent.id)
+    old, new = [str(c) for c in previous.columns], [str(c) for c in batch.columns]
+    missing, extra = [c for c in old if c not in new], [c for c in new if c not in old]
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unexpected {', '.join(extra)}"] if extra else []
+        raise DataError(
+            f"The appended rows do not have the columns of dataset version {parent.id}: "
+            + "; ".join(parts)
+            + ".",
+            hint="Append a batch with exactly the same columns (any order).",
+        )
+    combined = pd.concat([previous, batch[old]], ignore_index=True)
+    return combined, {"kind": "append", "parent": parent.id, "batch": source}, parent.id
 
 
 def latest_or_ingest(project: Project) -> DatasetVersion:

@@ -7,6 +7,7 @@ all go through it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from loopml.charter import CHARTER_FILE, Charter, load_charter
 from loopml.data import DataContract
 from loopml.errors import NotFoundError
-from loopml.registry import Registry
+from loopml.registry import Governance, GovernancePolicy, Registry
 from loopml.store import ArtifactStore, MetadataStore, open_artifacts, open_store
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from loopml.project._evaluate import EvaluationOutcome
     from loopml.project._monitor import MonitorOutcome
     from loopml.project._predict import PredictOutcome
+    from loopml.project._profile import ProfileOutcome
     from loopml.project._retrain import RetrainOutcome
     from loopml.project._train import TrainOutcome
     from loopml.project._validate import ValidateOutcome
@@ -96,6 +98,7 @@ class Project:
         self.store = store
         self.artifacts = artifacts
         self.registry = Registry(store, artifacts)
+        self.governance = Governance(store, GovernancePolicy.of(charter.registry))
 
     @classmethod
     def open(cls, root: str | Path | None = None) -> Project:
@@ -116,6 +119,10 @@ class Project:
     def name(self) -> str:
         return self.charter.name
 
+    def charter_sha256(self) -> str:
+        """SHA-256 of ``loopml.yaml`` as it is now (recorded on every training run)."""
+        return hashlib.sha256(self.paths.charter.read_bytes()).hexdigest()
+
     def contract(self) -> DataContract:
         """The project's data contract (``contract.yaml``).
 
@@ -135,6 +142,12 @@ class Project:
         from loopml.project._ingest import ingest
 
         return ingest(self, data)
+
+    def profile(self, data: str | Path | None = None, **options: Any) -> ProfileOutcome:
+        """Profile (EDA) report of data; see :func:`loopml.project._profile.profile`."""
+        from loopml.project._profile import profile
+
+        return profile(self, data, **options)
 
     def validate(self, data: str | Path | None = None, **options: Any) -> ValidateOutcome:
         """Check data against the contract; see :func:`loopml.project.validate_data`."""

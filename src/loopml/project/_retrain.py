@@ -15,7 +15,7 @@ from loopml.project._prepare import PreparedData, check_against_contract, split_
 from loopml.project._project import Project
 from loopml.project._train import Progress, TrainOutcome, fit_and_register, holdout_score
 from loopml.registry import CHALLENGER, CHAMPION
-from loopml.retrain import Decision, decide
+from loopml.retrain import Decision, RetrainPlan, RetrainPolicy, decide, select_window
 from loopml.store import ModelVersion
 
 
@@ -30,6 +30,7 @@ class RetrainOutcome:
     dataset_id: str | None
     plan: list[str] = field(default_factory=list)
     dry_run: bool = False
+    triggers: RetrainPlan | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class RetrainOutcome:
             "dataset": self.dataset_id,
             "challenger_metrics": self.challenger.metrics if self.challenger else None,
             "plan": self.plan,
+            "triggers": self.triggers.to_dict() if self.triggers else None,
         }
 
 
@@ -85,12 +87,19 @@ def retrain(
     if champion is not None and champion.dataset_id is not None:
         parent_version, base_frame = load_dataset(project, champion.dataset_id)
         parent_id = parent_version.id
-    combined = _combine(base_frame, recent_train)
+    combined, window_text = select_window(
+        _combine(base_frame, recent_train),
+        project.charter.retraining.data_window,
+        time_column=project.charter.time_column,
+    )
+    triggers = _triggers(project, champion)
     plan = [
+        f"why: {triggers.reason}",
         f"read {len(new_frame)} newer labelled rows from {source.get('path', source.get('url'))}",
         f"hold out {len(holdout)} recent rows as the shared test set",
         f"train a challenger on {len(combined)} rows"
-        + (f" (dataset {parent_id} plus the newer rows)" if parent_id else ""),
+        + (f" (dataset {parent_id} plus the newer rows)" if parent_id else "")
+        + f"; data window: {window_text}",
         f"score the champion ({champion.ref}) and the challenger on the holdout"
         if champion
         else "no champion yet: the challenger becomes champion if it passes its gates",
@@ -99,7 +108,14 @@ def retrain(
     ]
     if dry_run:
         return RetrainOutcome(
-            champion, None, None, champion.ref if champion else None, None, plan, dry_run=True
+            champion,
+            None,
+            None,
+            champion.ref if champion else None,
+            None,
+            plan,
+            dry_run=True,
+            triggers=triggers,
         )
     version = ingest(
         project, frame=combined, source={"kind": "retrain", "newer": source}, parent_id=parent_id
@@ -123,7 +139,22 @@ def retrain(
     )
     decision = _judge(project, champion, challenger, holdout)
     champion_after = _apply(project, champion, challenger, decision)
-    return RetrainOutcome(champion, challenger, decision, champion_after, version.id, plan)
+    return RetrainOutcome(
+        champion, challenger, decision, champion_after, version.id, plan, triggers=triggers
+    )
+
+
+def _triggers(project: Project, champion: ModelVersion | None) -> RetrainPlan:
+    """The charter's retraining triggers on the latest monitor summary of the champion (the
+    run is on demand, so it retrains whatever they say; the plan says which fired)."""
+    reports = project.store.monitoring.list(project.name, model_name=project.name, limit=1)
+    summary = reports[0].summary if reports else None
+    if reports and champion is not None and reports[0].model_version != champion.version:
+        summary = None
+    retrains = project.store.runs.list(project.name, kind="retrain", limit=1)
+    last = retrains[0].start_time if retrains else None
+    policy = RetrainPolicy.from_spec(project.charter.retraining)
+    return policy.evaluate(summary, last_retrain=last, on_demand=True)
 
 
 def _combine(base: pd.DataFrame | None, newer: pd.DataFrame) -> pd.DataFrame:
@@ -177,8 +208,11 @@ def _apply(
     challenger: TrainOutcome,
     decision: Decision,
 ) -> str | None:
+    """Act on the decision through the governed promotion rules: a winning challenger becomes
+    champion (approved by policy), or challenger awaiting an approval when the charter requires
+    one."""
     model = challenger.model
-    registry = project.registry
+    governance = project.governance
     project.store.audit.append(
         "loopml",
         "retrain.decision",
@@ -187,17 +221,15 @@ def _apply(
         details=decision.to_dict() | {"champion": champion.ref if champion else None},
     )
     if decision.promote:
-        registry.set_alias(model.name, CHAMPION, model.version, reason=decision.reason)
-        project.store.models.update_version(
-            model.name, model.version, stage="production", reason=decision.reason
-        )
-        if champion is not None:
-            project.store.models.update_version(
-                champion.name,
-                champion.version,
-                stage="archived",
-                reason=f"replaced by {model.ref}",
+        current = project.store.models.get_version(model.name, model.version)
+        if not governance.missing_requirements(current, CHAMPION):
+            governance.promote(
+                model.name, model.version, CHAMPION, actor="loopml", reason=decision.reason
             )
-        return model.ref
-    registry.set_alias(model.name, CHALLENGER, model.version, reason=decision.reason)
+            return model.ref
+    governance.promote(
+        model.name, model.version, CHALLENGER, actor="loopml", reason=decision.reason
+    )
+    if decision.promote:
+        governance.request_approval(model.name, model.version, CHAMPION, reason=decision.reason)
     return champion.ref if champion else None

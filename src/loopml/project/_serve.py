@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from loopml.errors import LoopmlError
+from loopml.project._deploy import advance
 from loopml.project._project import Project
 from loopml.registry import CHAMPION, Registry
 from loopml.serve import (
+    ArmCounters,
     BackgroundPredictionLogger,
+    CompiledDeployment,
+    DeploymentResolver,
     LoadedModel,
     ModelResolver,
+    Package,
+    StoreFeedbackSink,
+    compile_policy,
     create_app,
+    unknown_deployment_error,
     unknown_model_error,
+    write_package,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class RegistryResolver(ModelResolver):
@@ -68,22 +82,116 @@ class RegistryResolver(ModelResolver):
             return exc
 
 
+class StoreDeploymentResolver(DeploymentResolver):
+    """Serves the deployments of ``store.deployments``, reloaded on :meth:`refresh`.
+
+    A refresh first runs the rollout controller (:func:`~loopml.project.advance`) on running
+    canaries and A/B tests, then recompiles every deployment: model versions already loaded are
+    reused, a deployment that fails to load keeps its previous table (or its error is served),
+    and the whole table is swapped in one assignment. Per-arm counters restart when a
+    deployment's policy changes, so guardrails always judge the current step.
+    """
+
+    def __init__(
+        self, project: Project, counters: ArmCounters, *, run_controller: bool = True
+    ) -> None:
+        self._project = project
+        self._counters = counters
+        self._run_controller = run_controller
+        self._lock = threading.Lock()
+        self._models: dict[tuple[str, int], LoadedModel] = {}
+        self._versions: dict[str, datetime] = {}
+        self._table: dict[str, CompiledDeployment | LoopmlError] = {}
+        self.refresh()
+
+    def get(self, name: str) -> CompiledDeployment:
+        entry = self._table.get(name)
+        if entry is None:
+            raise unknown_deployment_error(name, self.names())
+        if isinstance(entry, LoopmlError):
+            raise entry
+        return entry
+
+    def names(self) -> list[str]:
+        return sorted(self._table)
+
+    def refresh(self) -> None:
+        with self._lock:
+            store = self._project.store
+            if self._run_controller:
+                for deployment in store.deployments.list():
+                    if deployment.policy.get("status") == "running":
+                        try:
+                            advance(self._project, deployment.name, self._counters)
+                        except LoopmlError:
+                            logger.exception("Advancing deployment %s failed", deployment.name)
+            table: dict[str, CompiledDeployment | LoopmlError] = {}
+            for deployment in store.deployments.list():
+                name = deployment.name
+                if self._versions.get(name) != deployment.updated_at:
+                    self._counters.reset(name)
+                    self._versions[name] = deployment.updated_at
+                try:
+                    table[name] = self._compile(name, deployment.policy)
+                except LoopmlError as exc:
+                    current = self._table.get(name)
+                    table[name] = current if isinstance(current, CompiledDeployment) else exc
+            self._table = table
+
+    def _compile(self, name: str, policy: dict[str, object]) -> CompiledDeployment:
+        _, arms = compile_policy(policy)
+        models: dict[str, LoadedModel] = {}
+        for ref in arms.values():
+            version = self._project.registry.get(ref)
+            key = (version.name, version.version)
+            if key not in self._models:
+                _, bundle = self._project.registry.load(version.ref)
+                self._models[key] = LoadedModel(version.name, version.version, bundle)
+            models[ref] = self._models[key]
+        return CompiledDeployment.build(name, policy, models)
+
+
 def build_app(
     project: Project,
     *,
     models: Mapping[str, str] | None = None,
     log_predictions: bool = True,
     refresh_interval: float = 5.0,
+    deployments: bool = True,
 ) -> FastAPI:
     """The serving app of ``project``: by default its champion under the project's name.
 
     Predictions are logged to the project's store by a background writer (flushed on shutdown);
     aliases are re-resolved every ``refresh_interval`` seconds so a promotion takes effect without
-    a restart.
+    a restart. Deployments of the project's store are served at
+    ``/v1/deployments/{name}/predict`` (and reloaded, with their rollouts advanced, on the same
+    interval) unless ``deployments`` is False; feedback goes to the store.
     """
     refs = dict(models or {project.name: f"{project.name}@{CHAMPION}"})
     resolver = RegistryResolver(project.registry, refs)
     sink = BackgroundPredictionLogger(project.store) if log_predictions else None
+    counters = ArmCounters()
+    routed = StoreDeploymentResolver(project, counters) if deployments else None
     return create_app(
-        resolver, sink, refresh_interval=refresh_interval if refresh_interval > 0 else None
+        resolver,
+        sink,
+        feedback=StoreFeedbackSink(project.store),
+        deployments=routed,
+        arm_counters=counters,
+        refresh_interval=refresh_interval if refresh_interval > 0 else None,
     )
+
+
+def package(project: Project, ref: str, folder: str | Path, *, port: int = 8000) -> Package:
+    """Write a Dockerfile, pinned requirements, Kubernetes manifests and the verified model
+    artifact of ``ref`` into ``folder`` (see :func:`loopml.serve.write_package`).
+
+    Raises:
+        NotFoundError: unknown model, or its artifact is missing.
+        ArtifactIntegrityError: the artifact was modified after registration.
+        AlreadyExistsError: ``folder`` is not empty.
+    """
+    version = project.registry.get(ref)
+    data = project.artifacts.get_bytes(version.artifact)
+    target = Path(folder).expanduser().resolve()
+    return write_package(data, target, name=version.name, version=version.version, port=port)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,15 @@ from loopml.monitor import ReferenceProfile
 from loopml.project._ingest import load_dataset
 from loopml.project._prepare import PreparedData, prepare
 from loopml.project._project import Project
-from loopml.registry import CHALLENGER, CHAMPION
+from loopml.registry import CHALLENGER, CHAMPION, Governance
 from loopml.store import DatasetVersion, ModelVersion
 from loopml.tracking import ActiveRun, start_run
 from loopml.train import (
     CandidateResult,
+    Costs,
     ModelBundle,
     TrainingResult,
+    TrialRecord,
     default_metric,
     train_candidates,
 )
@@ -78,6 +80,7 @@ def train(
     dataset_id: str | None = None,
     progress: Progress | None = None,
     promote: bool = True,
+    trials: int | Mapping[str, int] | None = None,
 ) -> TrainOutcome:
     """Train on a dataset version (default: the newest; the charter's source is ingested first
     when nothing has been) and register the best model.
@@ -85,7 +88,8 @@ def train(
     With ``promote`` the new version becomes ``champion`` when it passes every gate and there is
     no champion yet, and ``challenger`` when there is one (replacing a champion is the retraining
     loop's decision, made on a shared holdout). Failing gates leave it without an alias and the
-    decision says which gates failed.
+    decision says which gates failed. ``trials`` fixes the tuning trials per family (default: the
+    charter's ``training.trials``; none: as many as the time budget allows).
     """
     report = progress or (lambda _step, _fraction: None)
     report("loading data", 0.0)
@@ -99,6 +103,7 @@ def train(
         seed=seed,
         progress=report,
         promote=promote,
+        trials=trials,
     )
 
 
@@ -112,11 +117,13 @@ def fit_and_register(
     progress: Progress,
     promote: bool,
     kind: str = "train",
+    trials: int | Mapping[str, int] | None = None,
 ) -> TrainOutcome:
     """Fit candidates on ``prepared.train``, evaluate on ``prepared.holdout``, register the best."""
     charter = project.charter
     budget = time_budget if time_budget is not None else charter.training.time_budget
     run_seed = seed if seed is not None else charter.training.seed
+    run_trials = trials if trials is not None else charter.training.trials
     with start_run(
         project.store,
         project.name,
@@ -125,6 +132,7 @@ def fit_and_register(
         dataset_id=version.id,
         artifacts=project.artifacts,
         code_dir=project.paths.root,
+        tags={"charter_sha256": project.charter_sha256()},
     ) as run:
         run.log_params(
             {
@@ -139,7 +147,9 @@ def fit_and_register(
             }
         )
         run.log_metric("validation_violations", float(len(prepared.validation.violations)))
-        result = _search(project, run, prepared.train, budget, run_seed, progress)
+        result = _search(project, run, prepared.train, budget, run_seed, progress, run_trials)
+        # The trial count per tuned family: `loopml train --trials N` replays the search.
+        run.log_params({"trials": json.dumps(result.trials, sort_keys=True)})
         progress("evaluating on the holdout", 0.9)
         outcome = _register_best(project, run, version, prepared, result, promote)
         progress("done", 1.0)
@@ -153,9 +163,11 @@ def _search(
     budget: float,
     seed: int,
     progress: Progress,
+    trials: int | Mapping[str, int] | None = None,
 ) -> TrainingResult:
-    """Run the candidate search, logging each candidate as a child run as soon as it is done."""
+    """Run the candidate search, logging each candidate and each tuning trial as a child run."""
     charter = project.charter
+    spec = charter.training
     metric = charter.metric or default_metric(charter.task)  # type: ignore[arg-type]
 
     def on_candidate(candidate: CandidateResult) -> None:
@@ -170,8 +182,22 @@ def _search(
                 f"cv_{metric}_std": candidate.cv_std,
                 "fit_seconds": candidate.fit_seconds,
                 "latency_ms_p50": candidate.latency_ms_p50,
+                "latency_ms_p99": candidate.latency_ms_p99,
+                "trials": float(candidate.n_trials),
             }
             child.log_metrics({k: v for k, v in summary.items() if v is not None})
+
+    def on_trial(trial: TrialRecord) -> None:
+        name = f"{trial.family}-trial-{trial.number}"
+        with run.child(name, "trial", status=trial.state, family=trial.family) as child:
+            child.log_params(trial.params)
+            if trial.reason:
+                child.set_tags({"reason": trial.reason})
+            for fold, score in enumerate(trial.fold_scores):
+                child.log_metric(f"cv_{metric}", float(score), step=fold)
+            if trial.score is not None:
+                child.log_metric(f"cv_{metric}_mean", trial.score)
+            child.log_metric("seconds", trial.seconds)
 
     return train_candidates(
         train_frame,
@@ -184,7 +210,16 @@ def _search(
         seed=seed,
         positive_class=charter.positive_class,
         cv_strategy="time" if charter.split_strategy == "time" else None,
+        threshold=spec.threshold,
+        costs=None if spec.costs is None else Costs(**spec.costs.model_dump()),
+        calibrate_probabilities=spec.calibrate,
+        tune=spec.tune,
+        sampler=spec.sampler,
+        trials=trials,
+        ensemble=spec.ensemble,
+        max_latency_ms=charter.acceptance.max_latency_p99_ms,
         on_candidate=on_candidate,
+        on_trial=on_trial,
         progress=lambda step, fraction: progress(step, 0.05 + 0.85 * fraction),
     )
 
@@ -265,6 +300,11 @@ def _register_best(
         min_margin_over_baseline=charter.acceptance.min_margin_over_baseline,
         max_latency_ms=charter.acceptance.max_latency_p99_ms,
         latency_ms=latency["latency_p99_ms"],
+        fairness=evaluation.fairness,
+        task=bundle.task,
+        max_demographic_parity_difference=charter.acceptance.max_demographic_parity_difference,
+        max_equalized_odds_difference=charter.acceptance.max_equalized_odds_difference,
+        min_disparate_impact_ratio=charter.acceptance.min_disparate_impact_ratio,
     )
     run.log_metrics(metrics)
     run.set_tags({"best_family": best.family, "metric": result.metric})
@@ -311,26 +351,47 @@ def _register_best(
 def _decide(
     project: Project, model: ModelVersion, gates: list[GateResult], promote: bool
 ) -> tuple[str | None, str]:
+    """Give a version that passed its gates an alias, through the governed promotion rules.
+
+    The first such version becomes champion (approved by policy when the charter does not require
+    approvals; otherwise it becomes challenger and an approval request is audited).
+    """
     failed = [g for g in gates if not g.passed]
     if failed:
         reasons = " ".join(g.message for g in failed)
         return None, f"{model.ref} failed {len(failed)} acceptance gate(s): {reasons}"
     if not promote:
         return None, f"{model.ref} passed every gate."
+    governance = project.governance
     aliases = project.registry.aliases(model.name)
     if CHAMPION not in aliases:
-        project.registry.set_alias(
-            model.name, CHAMPION, model.version, reason="first version to pass every gate"
-        )
-        project.store.models.update_version(
-            model.name, model.version, stage="production", reason="became champion"
-        )
+        why = "first version to pass every gate"
+        if governance.missing_requirements(model, CHAMPION):
+            return _await_approval(governance, model, why)
+        governance.promote(model.name, model.version, CHAMPION, actor="loopml", reason=why)
         return CHAMPION, f"{model.ref} passed every gate and is now {model.name}@{CHAMPION}."
-    project.registry.set_alias(
-        model.name, CHALLENGER, model.version, reason="passed every gate; a champion exists"
+    governance.promote(
+        model.name,
+        model.version,
+        CHALLENGER,
+        actor="loopml",
+        reason="passed every gate; a champion exists",
     )
     return CHALLENGER, (
         f"{model.ref} passed every gate and is now {model.name}@{CHALLENGER}; "
         f"{model.name}@{CHAMPION} stays v{aliases[CHAMPION]} until `loopml retrain` or "
         f"`loopml models promote` replaces it."
+    )
+
+
+def _await_approval(
+    governance: Governance, model: ModelVersion, why: str
+) -> tuple[str | None, str]:
+    """Make ``model`` the challenger and audit that it waits for an approval to be champion."""
+    governance.promote(model.name, model.version, CHALLENGER, actor="loopml", reason=why)
+    governance.request_approval(model.name, model.version, CHAMPION, reason=why)
+    return CHALLENGER, (
+        f"{model.ref} passed every gate and is now {model.name}@{CHALLENGER}; it needs an "
+        f"approval to become {model.name}@{CHAMPION}: run `loopml models approve {model.ref} "
+        f"--by NAME --reason TEXT`, then `loopml models promote {model.ref}`."
     )

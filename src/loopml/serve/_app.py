@@ -15,38 +15,39 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from loopml.errors import LoopmlError
-from loopml.serve._body import parse_payload, read_body
+from loopml.serve import _routed, _v2
+from loopml.serve._body import load_json, parse_payload, read_body
+from loopml.serve._deployments import ArmCounters, DeploymentResolver
+from loopml.serve._deps import (
+    get_body_limit,
+    get_deployments,
+    get_feedback,
+    get_metrics,
+    get_model,
+    get_resolver,
+    get_sink,
+)
+from loopml.serve._feedback import FeedbackSink, parse_feedback
 from loopml.serve._handlers import JSONBytesResponse, install_error_handlers
 from loopml.serve._interfaces import LoadedModel, ModelResolver, PredictionSink
+from loopml.serve._metrics import MetricsMiddleware, ServingMetrics, mark_served
 from loopml.serve._openapi import openapi_builder
-from loopml.serve._predict import PredictionLog, score
+from loopml.serve._predict import log_predictions, score
+
+__all__ = [
+    "create_app",
+    "get_body_limit",
+    "get_deployments",
+    "get_feedback",
+    "get_model",
+    "get_resolver",
+    "get_sink",
+]
 
 logger = logging.getLogger(__name__)
-
-
-def get_resolver(request: Request) -> ModelResolver:
-    """The app's model resolver."""
-    resolver: ModelResolver = request.app.state.resolver
-    return resolver
-
-
-def get_sink(request: Request) -> PredictionSink | None:
-    """The app's prediction sink, or None when predictions are not logged."""
-    sink: PredictionSink | None = request.app.state.sink
-    return sink
-
-
-def get_body_limit(request: Request) -> int:
-    """The largest accepted request body, in bytes."""
-    limit: int = request.app.state.max_body_bytes
-    return limit
-
-
-def get_model(name: str, resolver: ModelResolver = Depends(get_resolver)) -> LoadedModel:
-    """The model named in the path. Raises NotFoundError (404) naming the served models."""
-    return resolver.resolve(name)
 
 
 router = APIRouter()
@@ -61,12 +62,34 @@ async def predict(
     max_bytes: int = Depends(get_body_limit),
 ) -> JSONBytesResponse:
     """Score one record, a list of records, or ``{"records": [...]}`` (documented per model)."""
+    mark_served(request, model.name, model.version)
     body = await read_body(request, max_bytes)
     payload = parse_payload(body, model.schema.column_names)
     scored = await run_in_threadpool(score, model, payload)
     if sink is not None:
-        background.add_task(_log_predictions, sink, scored.log)
+        background.add_task(log_predictions, sink, scored.log)
     return JSONBytesResponse(scored.body)
+
+
+@router.post("/v1/feedback", tags=["feedback"])
+async def feedback(
+    request: Request,
+    sink: FeedbackSink = Depends(get_feedback),
+    max_bytes: int = Depends(get_body_limit),
+) -> JSONBytesResponse:
+    """Ground truth for earlier predictions: ``{"request_id", "label"}``, a list of them, or
+    ``{"feedback": [...]}``. Unknown request ids get 404 naming them, and nothing is stored."""
+    items = parse_feedback(load_json(await read_body(request, max_bytes)))
+    stored = await run_in_threadpool(sink.add, items)
+    return JSONBytesResponse({"stored": stored})
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+async def metrics(served: ServingMetrics = Depends(get_metrics)) -> Response:
+    """Prometheus metrics: requests, errors and latency per route and model version."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return Response(served.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health", tags=["operations"])
@@ -109,6 +132,9 @@ def create_app(
     resolver: ModelResolver,
     sink: PredictionSink | None = None,
     *,
+    feedback: FeedbackSink | None = None,
+    deployments: DeploymentResolver | None = None,
+    arm_counters: ArmCounters | None = None,
     max_body_bytes: int = 10_000_000,
     refresh_interval: float | None = None,
 ) -> FastAPI:
@@ -118,16 +144,23 @@ def create_app(
         resolver: maps served names to loaded models.
         sink: receives one record per prediction after each response; closed (flushed) when the
             app shuts down.
+        feedback: stores ground truth sent to ``POST /v1/feedback`` (404 there when None).
+        deployments: the deployments served at ``/v1/deployments/{name}/predict``.
+        arm_counters: where per-arm request and failure counts go (canary guardrails read
+            them); a fresh one when None.
         max_body_bytes: larger request bodies are refused with 413.
-        refresh_interval: when set, ``resolver.refresh()`` runs every so many seconds so alias
-            changes take effect without a restart (failures are logged, the old models stay).
+        refresh_interval: when set, ``resolver.refresh()`` (and ``deployments.refresh()``) runs
+            every so many seconds so alias and deployment changes take effect without a restart
+            (failures are logged, the old models stay).
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         refresher = None
         if refresh_interval is not None:
-            refresher = asyncio.create_task(_refresh_forever(resolver, refresh_interval))
+            refresher = asyncio.create_task(
+                _refresh_forever([resolver, deployments], refresh_interval)
+            )
         try:
             yield
         finally:
@@ -148,28 +181,32 @@ def create_app(
     )
     app.state.resolver = resolver
     app.state.sink = sink
+    app.state.feedback = feedback
+    app.state.deployments = deployments
+    app.state.arm_counters = arm_counters if arm_counters is not None else ArmCounters()
     app.state.max_body_bytes = max_body_bytes
+    app.state.metrics = ServingMetrics()
     app.include_router(router)
+    app.include_router(_v2.router)
+    app.include_router(_routed.router)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     app.openapi = openapi_builder(app, lambda: app.state.resolver)  # type: ignore[method-assign]
     return app
 
 
-async def _log_predictions(sink: PredictionSink, log: PredictionLog) -> None:
-    # Runs after the response is sent; a failing sink must not surface to the client.
-    try:
-        sink.submit(log.records())
-    except Exception:
-        logger.exception("Could not hand %d prediction(s) to the log", len(log.request_ids))
-
-
-async def _refresh_forever(resolver: ModelResolver, interval: float) -> None:
+async def _refresh_forever(
+    sources: list[ModelResolver | DeploymentResolver | None], interval: float
+) -> None:
     while True:
         await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(resolver.refresh)
-        except Exception:
-            logger.exception("Refreshing the served models failed; the current ones stay")
+        for source in sources:
+            if source is None:
+                continue
+            try:
+                await run_in_threadpool(source.refresh)
+            except Exception:
+                logger.exception("Refreshing the served models failed; the current ones stay")
 
 
 def _resolve_all(resolver: ModelResolver) -> tuple[dict[str, str], dict[str, str]]:

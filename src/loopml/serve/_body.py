@@ -88,6 +88,20 @@ def parse_payload(body: bytes, reserved: Collection[str]) -> Payload:
     )
 
 
+def load_json(body: bytes) -> Any:
+    """The JSON value of a non-empty body.
+
+    Raises:
+        MalformedBodyError: the body is empty or not JSON.
+    """
+    if not body.strip():
+        raise MalformedBodyError(
+            "The request body is empty.",
+            hint="Send a JSON body with Content-Type: application/json.",
+        )
+    return _loads(body)
+
+
 def _loads(body: bytes) -> Any:
     try:
         return orjson.loads(body)

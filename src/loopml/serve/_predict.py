@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ import pandas as pd
 
 from loopml.errors import InvalidInputError
 from loopml.serve._body import Payload
-from loopml.serve._interfaces import LoadedModel
+from loopml.serve._interfaces import LoadedModel, PredictionSink
 from loopml.store._records import PredictionRecord, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ class PredictionLog:
             )
             for i, request_id in enumerate(self.request_ids)
         ]
+
+
+async def log_predictions(sink: PredictionSink, log: PredictionLog, deployment: str = "") -> None:
+    """Hand a request's records to ``sink`` (run after the response is sent); a failing sink is
+    logged, never surfaced to the client."""
+    try:
+        sink.submit(log.records(deployment))
+    except Exception:
+        logger.exception("Could not hand %d prediction(s) to the log", len(log.request_ids))
 
 
 def score(model: LoadedModel, payload: Payload) -> ScoredRequest:

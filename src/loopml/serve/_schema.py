@@ -60,6 +60,10 @@ class RequestSchema:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def example_record(self) -> dict[str, Any]:
+        """A valid record built from the contract (a category it knows, mid-range numbers)."""
+        return _example_record(self.columns)
+
     def validate(self, records: list[Any]) -> dict[str, list[Any]]:
         """Validate raw JSON records and return their values column by column.
 

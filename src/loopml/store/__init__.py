@@ -2,6 +2,7 @@
 
 from loopml.store._artifacts import LocalArtifactStore, open_artifacts
 from loopml.store._base import (
+    AlertStore,
     ArtifactStore,
     AuditLog,
     DatasetStore,
@@ -14,6 +15,8 @@ from loopml.store._base import (
 )
 from loopml.store._factory import default_store_url, open_store, register_store_backend
 from loopml.store._records import (
+    AlertRecord,
+    Approval,
     AuditEvent,
     DatasetVersion,
     Deployment,
@@ -27,6 +30,9 @@ from loopml.store._records import (
 from loopml.store._sql import SqlMetadataStore
 
 __all__ = [
+    "AlertRecord",
+    "AlertStore",
+    "Approval",
     "ArtifactStore",
     "AuditEvent",
     "AuditLog",

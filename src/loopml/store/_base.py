@@ -24,6 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from loopml.store._records import (
+    AlertRecord,
+    Approval,
     AuditEvent,
     DatasetVersion,
     Deployment,
@@ -97,14 +99,16 @@ class RunStore(abc.ABC):
         metrics: Sequence[MetricPoint] = (),
         tags: dict[str, Any] | None = None,
         artifacts: dict[str, str] | None = None,
+        end_status: RunStatus | None = None,
     ) -> None:
         """Add params (values stored as strings; re-logging a param with another value raises
         InvalidInputError), metric points, tags (overwrite) and artifacts (name -> digest) in one
-        transaction.
+        transaction; with ``end_status`` also end the run (as :meth:`end`) in that transaction.
 
         Raises:
             NotFoundError: no such run.
-            InvalidInputError: a param already logged with a different value.
+            InvalidInputError: a param already logged with a different value, or ``end_status``
+                is not ``finished``/``failed``.
         """
 
     @abc.abstractmethod
@@ -141,6 +145,28 @@ class RunStore(abc.ABC):
 
         Raises:
             NotFoundError: no such run.
+        """
+
+    @abc.abstractmethod
+    def search(
+        self,
+        project: str,
+        filter: str | None = None,
+        *,
+        order_by: builtins.list[str] | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Run]:
+        """Runs of ``project`` matching ``filter``, in ``order_by`` order then newest first.
+
+        ``filter`` is the run search language of :mod:`loopml.store._run_filter`, e.g.
+        ``metrics.roc_auc > 0.8 and params.family = 'lightgbm'``; it is parsed by loopml and
+        compiled into bound parameters (never pasted into SQL). ``order_by`` holds keys such as
+        ``metrics.roc_auc`` (highest first unless ``asc``) or ``start_time asc``; runs without an
+        ordering metric come last.
+
+        Raises:
+            InvalidInputError: the filter or an order key does not parse (the message names the
+                position and what was expected), or ``limit`` is not positive.
         """
 
 
@@ -201,9 +227,19 @@ class ModelStore(abc.ABC):
 
     @abc.abstractmethod
     def set_alias(
-        self, name: str, alias: str, version: int, *, actor: str = "loopml", reason: str = ""
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str = "loopml",
+        reason: str = "",
+        details: dict[str, Any] | None = None,
     ) -> int | None:
         """Point ``name@alias`` at ``version``; returns the version it pointed at before (or None).
+
+        The ``alias.set`` audit event's details hold ``version`` and ``previous`` plus every
+        entry of ``details`` (e.g. the governance checks that allowed the move).
 
         Raises:
             NotFoundError: no such version.
@@ -226,6 +262,28 @@ class ModelStore(abc.ABC):
     @abc.abstractmethod
     def aliases(self, name: str) -> dict[str, int]:
         """Every alias of ``name`` with its version."""
+
+    @abc.abstractmethod
+    def add_approval(
+        self,
+        name: str,
+        version: int,
+        *,
+        approver: str,
+        reason: str,
+        details: dict[str, Any] | None = None,
+    ) -> Approval:
+        """Record ``approver``'s approval of ``name:version`` (audited as ``model.approve`` in the
+        same transaction) and return it with its id and time.
+
+        Raises:
+            NotFoundError: no such version.
+            InvalidInputError: ``approver`` or ``reason`` is empty.
+        """
+
+    @abc.abstractmethod
+    def approvals(self, name: str, version: int | None = None) -> builtins.list[Approval]:
+        """Approvals of ``name`` (of one version when given), oldest first."""
 
 
 class AuditLog(abc.ABC):
@@ -333,6 +391,45 @@ class MonitorStore(abc.ABC):
         """Reports of ``project`` (optionally of one model), newest first."""
 
 
+class AlertStore(abc.ABC):
+    """The history of alerts that fired (the ``alerts`` table)."""
+
+    @abc.abstractmethod
+    def add(
+        self,
+        project: str,
+        *,
+        rule: str,
+        severity: str,
+        metric: str,
+        value: float | None,
+        threshold: float | None,
+        message: str,
+        fingerprint: str,
+        channels: Sequence[str] = (),
+        model_name: str | None = None,
+        model_version: int | None = None,
+        time: datetime | None = None,
+    ) -> AlertRecord:
+        """Record one alert (at ``time``, default now) and return it with its id."""
+
+    @abc.abstractmethod
+    def list(
+        self,
+        project: str,
+        *,
+        rule: str | None = None,
+        model_name: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[AlertRecord]:
+        """Alerts of ``project`` matching every filter, newest first (``since`` inclusive)."""
+
+    @abc.abstractmethod
+    def last(self, fingerprint: str) -> AlertRecord | None:
+        """The newest alert with ``fingerprint``, or None when it never fired."""
+
+
 class MetadataStore(abc.ABC):
     """All metadata of loopml projects, one sub-store per noun over one database.
 
@@ -347,6 +444,7 @@ class MetadataStore(abc.ABC):
     deployments: DeploymentStore
     predictions: PredictionStore
     monitoring: MonitorStore
+    alerts: AlertStore
 
     @property
     @abc.abstractmethod

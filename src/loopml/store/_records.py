@@ -115,6 +115,24 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """A person's sign-off that model version ``model_name:model_version`` may take a protected
+    alias (see :class:`~loopml.registry.Governance`)."""
+
+    id: int
+    time: datetime
+    model_name: str
+    model_version: int
+    approver: str
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model_name}:{self.model_version}"
+
+
+@dataclass(frozen=True)
 class Deployment:
     """A named endpoint and its routing policy (a JSON-able dict, e.g. ``{"kind": "single",
     "model": "churn@champion"}``)."""
@@ -159,3 +177,26 @@ class MonitorReport:
     window: dict[str, Any]
     summary: dict[str, Any]
     artifact: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert that fired: which rule, on what value, sent to which channels.
+
+    ``fingerprint`` identifies "the same alert" (rule, model and metric) for de-duplication:
+    a rule whose fingerprint fired within its cooldown is not sent again.
+    """
+
+    id: int
+    time: datetime
+    project: str
+    rule: str
+    severity: str
+    metric: str
+    value: float | None
+    threshold: float | None
+    message: str
+    fingerprint: str
+    channels: list[str] = field(default_factory=list)
+    model_name: str | None = None
+    model_version: int | None = None

@@ -32,6 +32,7 @@ from loopml.store import (
     PredictionRecord,
     open_store,
 )
+from loopml.store._records import AlertRecord
 from loopml.testing._store_workers import log_runs, register_versions
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -264,6 +265,91 @@ class MetadataStoreConformance:
         assert len(store.runs.list("p")) == 5
         assert store.runs.list("nobody") == []
 
+    # --- run search -------------------------------------------------------------------------
+
+    def _search_fixture(self, store: MetadataStore) -> dict[str, str]:
+        """Five runs of ``p`` (plus one of ``other``); returns name -> id."""
+        specs = [
+            ("a", "lightgbm", 0.91, "Risk"),
+            ("b", "lightgbm", 0.75, "risk"),
+            ("c", "logreg", 0.85, "growth"),
+            ("d", "logreg", None, "growth"),
+            ("e", "it's", 0.60, "o'hara"),
+        ]
+        ids = {}
+        for name, family, auc, team in specs:
+            run = store.runs.create("p", name, "train" if name != "c" else "retrain")
+            metrics = [MetricPoint("roc_auc", auc)] if auc is not None else []
+            store.runs.log_batch(
+                run.id, params={"family": family}, metrics=metrics, tags={"team": team}
+            )
+            ids[name] = run.id
+        store.runs.create("other", "x", "train")
+        return ids
+
+    def test_search_filters_params_metrics_tags_and_attributes(self, store: MetadataStore) -> None:
+        self._search_fixture(store)
+
+        def names(text: str | None, **kw: object) -> list[str]:
+            return [r.name for r in store.runs.search("p", text, **kw)]  # type: ignore[arg-type]
+
+        assert names("metrics.roc_auc > 0.8") == ["c", "a"]
+        assert names("metrics.roc_auc >= 0.75 and params.family = 'lightgbm'") == ["b", "a"]
+        assert names("params.family = 'logreg' or metrics.roc_auc < 0.7") == ["e", "d", "c"]
+        assert names("(metrics.roc_auc > 0.9 or kind = 'retrain') and tags.team != 'x'") == [
+            "c",
+            "a",
+        ]
+        assert names("tags.team LIKE 'ris%'") == ["b", "a"]  # LIKE ignores case everywhere
+        assert names("name IN ('a', 'd', 'zz')") == ["d", "a"]
+        assert names("params.family = 'it''s'") == ["e"]
+        assert names("metrics.roc_auc != 0.75") == ["e", "c", "a"]  # d has no roc_auc
+        assert names("status = 'running' and start_time > '2000-01-01'") == list("edcba")
+        assert names(None) == list("edcba")
+        assert names("metrics.roc_auc > 0", limit=2) == ["e", "c"]
+
+    def test_search_orders_by_metric_with_missing_values_last(self, store: MetadataStore) -> None:
+        self._search_fixture(store)
+        best = store.runs.search("p", order_by=["metrics.roc_auc"])
+        assert [r.name for r in best] == ["a", "c", "b", "e", "d"]
+        assert best[0].params == {"family": "lightgbm"} and best[0].metrics == {"roc_auc": 0.91}
+        worst = store.runs.search("p", order_by=["metrics.roc_auc asc"], limit=3)
+        assert [r.name for r in worst] == ["e", "b", "c"]
+        by_family = store.runs.search("p", order_by=["name desc"], limit=2)
+        assert [r.name for r in by_family] == ["e", "d"]
+
+    def test_search_values_are_bound_not_pasted(self, store: MetadataStore) -> None:
+        ids = self._search_fixture(store)
+        hostile = "params.family = 'x'' OR 1=1 --'"
+        assert store.runs.search("p", hostile) == []
+        assert len(store.runs.search("p", "tags.team = 'o''hara'")) == 1
+        assert store.runs.get(ids["a"]).name == "a"  # nothing was dropped or changed
+
+    def test_bad_search_filters_name_position_and_expectation(self, store: MetadataStore) -> None:
+        cases = {
+            "metrics.roc_auc > 'high'": ("position 19", "a number"),
+            "metrics.roc_auc >": ("position 18", "a number"),
+            "params.family = lightgbm": ("position 17", "a quoted string"),
+            "colour = 'red'": ("position 1", "a field"),
+            "metrics.roc_auc ~ 1": ("position 17", "'~'"),
+            "(metrics.roc_auc > 1": ("position 21", "')'"),
+            "metrics.roc_auc > 1 metrics.x > 2": ("position 21", "'and', 'or'"),
+            "name IN ('a' 'b')": ("position 14", "',' or ')'"),
+            "metrics.roc_auc LIKE '%'": ("position 17", "a numeric operator"),
+            "start_time > 'yesterday'": ("position 14", "an ISO-8601 time"),
+        }
+        for text, fragments in cases.items():
+            with pytest.raises(InvalidInputError) as caught:
+                store.runs.search("p", text)
+            for fragment in fragments:
+                assert fragment in caught.value.message, (text, caught.value.message)
+        with pytest.raises(InvalidInputError, match="order key"):
+            store.runs.search("p", order_by=["metrics.roc_auc sideways"])
+        with pytest.raises(InvalidInputError, match="order key"):
+            store.runs.search("p", order_by=["params.family"])
+        with pytest.raises(InvalidInputError, match="positive"):
+            store.runs.search("p", limit=0)
+
     # --- models -----------------------------------------------------------------------------
 
     def _register(self, store: MetadataStore, name: str = "churn", n: int = 1) -> None:
@@ -347,6 +433,40 @@ class MetadataStoreConformance:
         self._register(store, "churn")
         (event,) = store.audit.list(target="churn")
         assert (event.actor, event.action, event.target) == ("ci", "model.register", "churn:1")
+
+    def test_alias_details_are_kept_in_its_audit_event(self, store: MetadataStore) -> None:
+        self._register(store, "churn")
+        store.models.set_alias("churn", "champion", 1, actor="ann", details={"forced": True})
+        (event,) = [e for e in store.audit.list(target="churn") if e.action == "alias.set"]
+        assert event.details == {"forced": True, "version": 1, "previous": None}
+
+    def test_approvals_are_stored_per_version_and_audited(self, store: MetadataStore) -> None:
+        self._register(store, "churn")
+        self._register(store, "churn")
+        first = store.models.add_approval("churn", 1, approver="ann", reason="fair", details={})
+        second = store.models.add_approval("churn", 2, approver="bob", reason="ok")
+        third = store.models.add_approval("churn", 1, approver="cy", reason="re-checked")
+        assert (first.ref, first.approver, first.reason) == ("churn:1", "ann", "fair")
+        assert first.time.utcoffset() == timedelta(0)
+        assert store.models.approvals("churn", 1) == [first, third]
+        assert store.models.approvals("churn") == [first, second, third]
+        assert store.models.approvals("fraud") == []
+        events = [e for e in store.audit.list(target="churn:1") if e.action == "model.approve"]
+        assert [(e.actor, e.reason) for e in events] == [("ann", "fair"), ("cy", "re-checked")]
+        assert events[0].details["approval_id"] == first.id
+
+    def test_approval_of_missing_version_or_without_reason_writes_nothing(
+        self, store: MetadataStore
+    ) -> None:
+        self._register(store, "churn")
+        with pytest.raises(NotFoundError):
+            store.models.add_approval("churn", 5, approver="ann", reason="fair")
+        with pytest.raises(InvalidInputError, match="reason"):
+            store.models.add_approval("churn", 1, approver="ann", reason="  ")
+        with pytest.raises(InvalidInputError, match="approver"):
+            store.models.add_approval("churn", 1, approver="", reason="fair")
+        assert store.models.approvals("churn") == []
+        assert [e.action for e in store.audit.list(target="churn")] == ["model.register"]
 
     # --- audit ------------------------------------------------------------------------------
 
@@ -446,6 +566,55 @@ class MetadataStoreConformance:
         assert store.monitoring.list("p", model_name="churn") == [first]
         assert store.monitoring.list("p", limit=1) == [second]
         assert first.summary == {"drift": 0.1} and first.time.utcoffset() == timedelta(0)
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def test_alert_history_newest_first_with_filters(self, store: MetadataStore) -> None:
+        def fire(rule: str, minutes: int, model: str = "churn", project: str = "p") -> AlertRecord:
+            return store.alerts.add(
+                project,
+                rule=rule,
+                severity="warning",
+                metric="share_drifted",
+                value=0.6,
+                threshold=0.5,
+                message=f"{rule} fired",
+                fingerprint=f"{project}/{rule}/{model}",
+                channels=["log", "webhook"],
+                model_name=model,
+                model_version=2,
+                time=T0 + timedelta(minutes=minutes),
+            )
+
+        first = fire("drift", 0)
+        second = fire("auc", 5)
+        third = fire("drift", 10, model="fraud")
+        fire("drift", 20, project="q")
+        assert store.alerts.list("p") == [third, second, first]
+        assert store.alerts.list("p", rule="drift") == [third, first]
+        assert store.alerts.list("p", model_name="churn") == [second, first]
+        assert store.alerts.list("p", since=T0 + timedelta(minutes=5)) == [third, second]
+        assert store.alerts.list("p", limit=1) == [third]
+        assert first.channels == ["log", "webhook"] and first.value == 0.6
+        assert first.time == T0 and first.model_version == 2
+
+    def test_alert_last_by_fingerprint(self, store: MetadataStore) -> None:
+        assert store.alerts.last("p/drift/churn") is None
+        for minutes in (0, 30, 15):
+            store.alerts.add(
+                "p",
+                rule="drift",
+                severity="critical",
+                metric="dataset_drift",
+                value=None,
+                threshold=None,
+                message="drift",
+                fingerprint="p/drift/churn",
+                time=T0 + timedelta(minutes=minutes),
+            )
+        last = store.alerts.last("p/drift/churn")
+        assert last is not None and last.time == T0 + timedelta(minutes=30)
+        assert last.value is None and last.channels == []
 
     # --- transactions and concurrency -------------------------------------------------------
 

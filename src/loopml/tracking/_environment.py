@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import platform
 import subprocess
+import threading
+import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -20,9 +22,33 @@ TRACKED_PACKAGES = (
 )
 
 
+GIT_CACHE_SECONDS = 10.0
+"""How long a folder's git state is reused: starting many runs in a loop costs two ``git``
+processes per folder per 10 s instead of per run."""
+
+_git_cache: dict[Path, tuple[float, dict[str, str]]] = {}
+_git_lock = threading.Lock()
+
+
 def git_state(directory: Path) -> dict[str, str]:
     """``{"git_commit": sha, "git_dirty": "true"|"false"}`` for the repository holding
-    ``directory``; empty when it is not in a git repository or git is missing."""
+    ``directory``; empty when it is not in a git repository or git is missing.
+
+    Read at most once per :data:`GIT_CACHE_SECONDS` per folder.
+    """
+    key = directory.resolve()
+    now = time.monotonic()
+    with _git_lock:
+        cached = _git_cache.get(key)
+    if cached is not None and now - cached[0] < GIT_CACHE_SECONDS:
+        return dict(cached[1])
+    state = _read_git_state(key)
+    with _git_lock:
+        _git_cache[key] = (now, state)
+    return dict(state)
+
+
+def _read_git_state(directory: Path) -> dict[str, str]:
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"],

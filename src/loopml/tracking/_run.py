@@ -1,4 +1,4 @@
-"""Tracked runs: a context manager that buffers params, metrics and tags and writes in batches."""
+"""Tracked runs: a context manager whose log calls are committed in batches in the background."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from loopml.errors import InvalidInputError
+from loopml.errors import InvalidInputError, LoopmlError
 from loopml.store import ArtifactStore, MetadataStore, MetricPoint, Run
+from loopml.tracking._writer import BackgroundWriter, Item, RunSink, default_writer
 
 
 class ActiveRun:
     """A run being recorded. Use as a context manager (or call :meth:`end`).
 
-    Params, metrics and tags are buffered and written in one transaction when ``flush_every``
-    items are pending, on :meth:`flush`, and when the run ends. Leaving the ``with`` block
-    normally ends the run ``finished``; an exception ends it ``failed`` (and is re-raised), so
-    nothing buffered is lost on either path. Thread-safe.
+    ``log_*`` calls append to the run's buffer and return in microseconds; the per-process
+    background writer (:mod:`loopml.tracking._writer`) commits buffers in batches, at least every
+    half second. :meth:`flush` commits everything logged so far. Leaving the ``with`` block
+    normally ends the run ``finished``; an exception ends it ``failed`` (and is re-raised); both
+    commit what is buffered and the end in one transaction, so nothing logged is lost on either
+    path. Thread-safe.
     """
 
     def __init__(
@@ -28,17 +31,15 @@ class ActiveRun:
         run: Run,
         *,
         artifacts: ArtifactStore | None = None,
-        flush_every: int = 1000,
+        writer: BackgroundWriter | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
         self._run = run
-        self._flush_every = flush_every
+        self._writer = writer
+        self._sink = RunSink(store, run.id)
         self._lock = threading.Lock()
-        self._params: dict[str, Any] = {}
-        self._metrics: list[MetricPoint] = []
-        self._tags: dict[str, Any] = {}
-        self._artifact_refs: dict[str, str] = {}
+        self._params: dict[str, str] = dict(run.params)
         self._ended = False
 
     @property
@@ -49,36 +50,52 @@ class ActiveRun:
     def project(self) -> str:
         return self._run.project
 
+    @property
+    def store(self) -> MetadataStore:
+        return self._store
+
     # -- logging -------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
         self.log_params({key: value})
 
     def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record params (stored as text; fixed once logged).
+
+        Raises:
+            InvalidInputError: a param was already logged with another value, or the run ended.
+        """
+        texts = {str(k): _param_text(v) for k, v in params.items()}
         with self._lock:
-            self._params.update({k: _param_text(v) for k, v in params.items()})
-            self._maybe_flush()
+            clashes = sorted(k for k, v in texts.items() if self._params.get(k, v) != v)
+            if clashes:
+                key = clashes[0]
+                raise InvalidInputError(
+                    f"Param {key!r} of run {self.id!r} was already logged as "
+                    f"{self._params[key]!r}; it cannot be re-logged as {texts[key]!r}.",
+                    hint="Params are fixed once logged; log a metric or tag instead.",
+                    details={"conflicts": clashes},
+                )
+            fresh = {k: v for k, v in texts.items() if k not in self._params}
+            self._params.update(fresh)
+        for key, text in fresh.items():
+            self._submit(("param", key, text))
 
     def log_metric(self, key: str, value: float, step: int = 0) -> None:
         """Record ``value`` of metric ``key`` at ``step``.
 
         Raises:
-            InvalidInputError: ``value`` is not a finite number.
+            InvalidInputError: ``value`` is not a finite number, or the run ended.
         """
-        number = _finite(key, value)
-        with self._lock:
-            self._metrics.append(MetricPoint(key=key, value=number, step=step))
-            self._maybe_flush()
+        self._submit(("metric", MetricPoint(key=key, value=_finite(key, value), step=step), None))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         points = [MetricPoint(key=k, value=_finite(k, v), step=step) for k, v in metrics.items()]
-        with self._lock:
-            self._metrics.extend(points)
-            self._maybe_flush()
+        for point in points:
+            self._submit(("metric", point, None))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._tags.update({k: str(v) for k, v in tags.items()})
-            self._maybe_flush()
+        for key, value in tags.items():
+            self._submit(("tag", str(key), str(value)))
 
     def log_artifact(self, name: str, data: bytes | Path) -> str:
         """Store bytes or a file in the artifact store and attach it as ``name``; returns its
@@ -94,8 +111,7 @@ class ActiveRun:
             if isinstance(data, Path)
             else self._artifacts.put_bytes(data)
         )
-        with self._lock:
-            self._artifact_refs[name] = digest
+        self._submit(("artifact", name, digest))
         return digest
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -109,21 +125,27 @@ class ActiveRun:
             dataset_id=self._run.dataset_id,
             tags={k: str(v) for k, v in tags.items()},
         )
-        return ActiveRun(self._store, run, artifacts=self._artifacts, flush_every=self._flush_every)
+        return ActiveRun(self._store, run, artifacts=self._artifacts, writer=self._writer)
 
     def flush(self) -> None:
-        """Write everything buffered in one transaction."""
-        with self._lock:
-            self._flush_locked()
+        """Commit everything logged so far (in the calling thread) before returning.
+
+        Raises:
+            LoopmlError: the first error met committing this run's items since the last flush
+                (for example InvalidInputError for a param another writer logged with another
+                value, or StoreError); the other items were still written.
+        """
+        self._sink.commit()
+        self._sink.raise_errors()
 
     def end(self, status: str = "finished") -> Run:
-        """Flush and close the run; later calls return the stored run unchanged."""
-        if self._ended:
-            return self._store.runs.get(self.id)
-        self.flush()
-        self._ended = True
-        self._run = self._store.runs.end(self.id, "failed" if status == "failed" else "finished")
-        return self._run
+        """Commit what is buffered and close the run in one transaction; returns the stored run
+        (later calls return it unchanged).
+
+        A commit error ends the run ``failed`` and is then raised.
+        """
+        self._finish(status)
+        return self._store.runs.get(self.id)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -134,25 +156,34 @@ class ActiveRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.end("failed" if exc_type is not None else "finished")
+        self._finish("failed" if exc_type is not None else "finished")
 
     # -- internals -----------------------------------------------------------------------------
-    def _maybe_flush(self) -> None:
-        pending = len(self._params) + len(self._metrics) + len(self._tags)
-        if pending >= self._flush_every:
-            self._flush_locked()
+    def _finish(self, status: str) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+        self._current_writer().forget(self._sink)
+        self._sink.commit(end_status="failed" if status == "failed" else "finished")
+        try:
+            self._sink.raise_errors()
+        except LoopmlError:
+            if self._store.runs.get(self.id).status == "running":
+                self._store.runs.end(self.id, "failed")
+            raise
 
-    def _flush_locked(self) -> None:
-        if not (self._params or self._metrics or self._tags or self._artifact_refs):
-            return
-        self._store.runs.log_batch(
-            self.id,
-            params=self._params or None,
-            metrics=self._metrics,
-            tags=self._tags or None,
-            artifacts=self._artifact_refs or None,
-        )
-        self._params, self._metrics, self._tags, self._artifact_refs = {}, [], {}, {}
+    def _current_writer(self) -> BackgroundWriter:
+        # Looked up per call (not cached) so that a forked child uses its own writer.
+        return self._writer or default_writer()
+
+    def _submit(self, item: Item) -> None:
+        if self._ended:
+            raise InvalidInputError(
+                f"Run {self.id!r} has ended; nothing more can be logged to it.",
+                hint="Log inside the `with start_run(...)` block, or start a new run.",
+            )
+        self._current_writer().add(self._sink, item)
 
 
 def _param_text(value: Any) -> str:
@@ -182,15 +213,25 @@ def start_run(
     artifacts: ArtifactStore | None = None,
     tags: Mapping[str, Any] | None = None,
     code_dir: Path | None = None,
+    parent_id: str | None = None,
 ) -> ActiveRun:
-    """Start a tracked run of ``project``.
+    """Start a tracked run of ``project`` (nested under ``parent_id`` when given)::
+
+        with start_run(store, "churn", "baseline") as run:
+            run.log_params({"family": "lightgbm"})
+            run.log_metric("roc_auc", 0.91)
 
     ``code_dir`` (default: the current folder) is where the git commit and dirty flag are read;
     package versions are always recorded as ``package.<name>`` tags.
+
+    Raises:
+        NotFoundError: ``parent_id`` names no run.
     """
     from loopml.tracking._environment import environment_tags
 
     all_tags = environment_tags(code_dir or Path.cwd())
     all_tags.update({k: str(v) for k, v in (tags or {}).items()})
-    run = store.runs.create(project, name, kind, dataset_id=dataset_id, tags=all_tags)
+    run = store.runs.create(
+        project, name, kind, parent_id=parent_id, dataset_id=dataset_id, tags=all_tags
+    )
     return ActiveRun(store, run, artifacts=artifacts)

@@ -5,15 +5,11 @@ from loopml.train._candidates import (
     DEFAULT_FAMILIES,
     FAMILIES,
     CandidateFamily,
-    Choice,
-    FloatRange,
-    IntRange,
-    Param,
-    ParamSpace,
     get_family,
     resolve_families,
 )
-from loopml.train._engine import ThresholdStrategy, train_candidates
+from loopml.train._decision import THRESHOLD_STRATEGIES, Costs, ThresholdStrategy
+from loopml.train._engine import train_candidates
 from loopml.train._metrics import (
     METRICS,
     Metric,
@@ -23,16 +19,27 @@ from loopml.train._metrics import (
     metrics_for,
 )
 from loopml.train._result import CandidateResult, CandidateStatus, TrainingResult
+from loopml.train._space import Choice, FloatRange, IntRange, Param, ParamSpace
 from loopml.train._training_data import CvStrategy
+from loopml.train._tuning import SAMPLERS, SamplerName, TrialRecord, parse_trials
+from loopml.train._unsupervised import (
+    UnsupervisedResult,
+    cluster_profiles,
+    train_anomaly,
+    train_clusters,
+)
 
 __all__ = [
     "DEFAULT_FAMILIES",
     "FAMILIES",
     "METRICS",
+    "SAMPLERS",
+    "THRESHOLD_STRATEGIES",
     "CandidateFamily",
     "CandidateResult",
     "CandidateStatus",
     "Choice",
+    "Costs",
     "CvStrategy",
     "FloatRange",
     "IntRange",
@@ -40,15 +47,22 @@ __all__ = [
     "ModelBundle",
     "Param",
     "ParamSpace",
+    "SamplerName",
     "Task",
     "ThresholdStrategy",
     "TrainTask",
     "TrainingResult",
+    "TrialRecord",
+    "UnsupervisedResult",
+    "cluster_profiles",
     "default_metric",
     "get_family",
     "get_metric",
     "metrics_for",
+    "parse_trials",
     "probability_column",
     "resolve_families",
+    "train_anomaly",
     "train_candidates",
+    "train_clusters",
 ]

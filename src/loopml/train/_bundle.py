@@ -17,6 +17,7 @@ from loopml.data._contract import DataContract
 from loopml.errors import DataError
 
 Task = Literal["binary", "multiclass", "regression", "clustering", "anomaly"]
+UNSUPERVISED = frozenset({"clustering", "anomaly"})
 
 
 def probability_column(label: Any) -> str:
@@ -62,6 +63,8 @@ class ModelBundle:
         """Columns of :meth:`predict_frame`'s result, in order."""
         if self.is_classifier:
             return ["prediction", *(probability_column(c) for c in self.classes)]
+        if self.task in UNSUPERVISED:
+            return ["prediction", "score"]
         return ["prediction"]
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,9 +90,15 @@ class ModelBundle:
         """Predictions for each row of ``frame`` (index preserved).
 
         Classification: ``prediction`` (a label of ``classes``) and one
-        ``probability_<label>`` column per class. Regression: ``prediction``.
+        ``probability_<label>`` column per class. Regression: ``prediction``. Clustering and
+        anomaly: ``prediction`` (cluster id, -1 noise; 1 anomaly, 0 normal) and ``score``
+        (typicality within the cluster; anomaly score, higher is more anomalous).
         """
         X = self.features(frame)
+        if self.task in UNSUPERVISED:
+            labels = np.asarray(self.pipeline.predict(X), dtype=int)
+            scores = np.asarray(self.pipeline.score_samples(X), dtype=float)
+            return pd.DataFrame({"prediction": labels, "score": scores}, index=frame.index)
         if not self.is_classifier:
             values = np.asarray(self.pipeline.predict(X), dtype=float)
             return pd.DataFrame({"prediction": values}, index=frame.index)

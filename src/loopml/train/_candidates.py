@@ -25,39 +25,12 @@ from sklearn.pipeline import Pipeline
 from loopml.data._contract import DataContract
 from loopml.errors import InvalidInputError
 from loopml.features import build_preprocessor
+from loopml.train import _more_families as more
 from loopml.train._metrics import TrainTask
+from loopml.train._space import Choice, FloatRange, IntRange, ParamSpace
 
 N_JOBS = 2
 """Default threads per model for LightGBM and forests (training runs beside other work)."""
-
-
-@dataclass(frozen=True)
-class IntRange:
-    """Integers from ``low`` to ``high`` inclusive, sampled on a log scale when ``log``."""
-
-    low: int
-    high: int
-    log: bool = False
-
-
-@dataclass(frozen=True)
-class FloatRange:
-    """Floats from ``low`` to ``high``, sampled on a log scale when ``log``."""
-
-    low: float
-    high: float
-    log: bool = False
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of ``choices``."""
-
-    choices: tuple[Any, ...]
-
-
-Param = IntRange | FloatRange | Choice
-ParamSpace = dict[str, Param]
 
 
 @dataclass(frozen=True)
@@ -68,6 +41,7 @@ class CandidateFamily:
         name: registry key, also the preprocessing family (see ``loopml.features``).
         complexity: lower is simpler; breaks ties between equal scores.
         relative_cost: rough fit time relative to ``linear``, used to plan the time budget.
+        max_rows: training rows above which the family is not tried (None: no limit).
     """
 
     name: str
@@ -76,6 +50,7 @@ class CandidateFamily:
     _defaults: Callable[[TrainTask], dict[str, Any]]
     _space: Callable[[TrainTask], ParamSpace]
     _estimator: Callable[[TrainTask, dict[str, Any], int, int], Any]
+    max_rows: int | None = None
 
     def default_params(self, task: TrainTask) -> dict[str, Any]:
         """The default configuration of this family for ``task``."""
@@ -151,7 +126,6 @@ def _linear_space(task: TrainTask) -> ParamSpace:
         return {
             "C": FloatRange(1e-3, 1e2, log=True),
             "class_weight": Choice((None, "balanced")),
-            "solver": Choice(("lbfgs", "saga")),
         }
     return {"alpha": FloatRange(1e-3, 1e3, log=True)}
 
@@ -164,7 +138,9 @@ def _linear(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> 
 
 # -- lightgbm ------------------------------------------------------------------------------------
 def _lightgbm_defaults(task: TrainTask) -> dict[str, Any]:
+    unbalance = {"is_unbalance": False} if task == "binary" else {}
     return {
+        **unbalance,
         "n_estimators": 300,
         "learning_rate": 0.05,
         "num_leaves": 31,
@@ -177,7 +153,7 @@ def _lightgbm_defaults(task: TrainTask) -> dict[str, Any]:
 
 
 def _lightgbm_space(task: TrainTask) -> ParamSpace:
-    return {
+    space: ParamSpace = {
         "n_estimators": IntRange(100, 1000, log=True),
         "learning_rate": FloatRange(0.01, 0.3, log=True),
         "num_leaves": IntRange(7, 127, log=True),
@@ -186,6 +162,9 @@ def _lightgbm_space(task: TrainTask) -> ParamSpace:
         "colsample_bytree": FloatRange(0.5, 1.0),
         "reg_lambda": FloatRange(1e-3, 10.0, log=True),
     }
+    if task == "binary":  # reweighting the minority class is a tuned choice, not the default
+        space["is_unbalance"] = Choice((False, True))
+    return space
 
 
 def _lightgbm(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -203,12 +182,15 @@ def _lightgbm(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -
 
 # -- random forest / extra trees -----------------------------------------------------------------
 def _forest_defaults(task: TrainTask) -> dict[str, Any]:
-    return {
+    defaults: dict[str, Any] = {
         "n_estimators": 200,
         "max_depth": None,
         "min_samples_leaf": 1,
         "max_features": "sqrt" if _is_classification(task) else 1.0,
     }
+    if _is_classification(task):
+        defaults["class_weight"] = None
+    return defaults
 
 
 def _forest_space(task: TrainTask) -> ParamSpace:
@@ -238,12 +220,7 @@ FAMILIES: dict[str, CandidateFamily] = {
         CandidateFamily("linear", 1, 1.0, _linear_defaults, _linear_space, _linear),
         CandidateFamily("lightgbm", 3, 4.0, _lightgbm_defaults, _lightgbm_space, _lightgbm),
         CandidateFamily(
-            "random_forest",
-            2,
-            6.0,
-            _forest_defaults,
-            _forest_space,
-            _forest_builder(RandomForestClassifier, RandomForestRegressor),
+            "hist_gradient_boosting", 3, 5.0, more.hgb_defaults, more.hgb_space, more.hgb
         ),
         CandidateFamily(
             "extra_trees",
@@ -253,11 +230,32 @@ FAMILIES: dict[str, CandidateFamily] = {
             _forest_space,
             _forest_builder(ExtraTreesClassifier, ExtraTreesRegressor),
         ),
+        CandidateFamily(
+            "random_forest",
+            2,
+            6.0,
+            _forest_defaults,
+            _forest_space,
+            _forest_builder(RandomForestClassifier, RandomForestRegressor),
+        ),
+        CandidateFamily(
+            "mlp", 3, 6.0, more.mlp_defaults, more.mlp_space, more.mlp, more.MAX_ROWS["mlp"]
+        ),
+        CandidateFamily(
+            "svm", 2, 8.0, more.svm_defaults, more.svm_space, more.svm, more.MAX_ROWS["svm"]
+        ),
+        CandidateFamily(
+            "knn", 1, 1.0, more.knn_defaults, more.knn_space, more.knn, more.MAX_ROWS["knn"]
+        ),
     )
 }
 """Every family, in the order training tries them (baselines first, then expected value)."""
 
-DEFAULT_FAMILIES: tuple[str, ...] = ("dummy", "linear", "lightgbm", "random_forest")
+OPT_IN_FAMILIES = frozenset({"hist_gradient_boosting"})
+"""Families trained only when named: histogram boosting duplicates LightGBM and its OpenMP
+threads cannot be limited per model (it slows sharply on a shared machine)."""
+
+DEFAULT_FAMILIES: tuple[str, ...] = tuple(n for n in FAMILIES if n not in OPT_IN_FAMILIES)
 """The families trained when none are named."""
 
 

@@ -25,7 +25,9 @@ class CandidateResult:
         cv_mean, cv_std: mean and standard deviation of ``fold_scores`` (None unless ok).
         cv_seconds: time spent cross-validating.
         fit_seconds: time of the refit on the full training data.
-        latency_ms_p50: median single-row prediction time of the refitted pipeline.
+        latency_ms_p50, latency_ms_p99: median and 99th percentile single-row prediction time
+            of the refitted model.
+        n_trials: tuning trials run for this family (0: default configuration only).
         bundle: the refitted model (None unless ok).
         warnings: distinct warnings raised while fitting.
     """
@@ -40,6 +42,8 @@ class CandidateResult:
     cv_seconds: float = 0.0
     fit_seconds: float = 0.0
     latency_ms_p50: float | None = None
+    latency_ms_p99: float | None = None
+    n_trials: int = 0
     bundle: ModelBundle | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -59,6 +63,8 @@ class CandidateResult:
             "cv_seconds": round(self.cv_seconds, 4),
             "fit_seconds": round(self.fit_seconds, 4),
             "latency_ms_p50": _finite(self.latency_ms_p50),
+            "latency_ms_p99": _finite(self.latency_ms_p99),
+            "trials": self.n_trials,
             "params": dict(self.params),
             "warnings": list(self.warnings),
         }
@@ -74,6 +80,8 @@ class TrainingResult:
 
     ``best`` has the best ``cv_mean`` in the metric's direction; ties go to the simpler family.
     ``baseline_score`` is the better of the dummy and linear baselines' ``cv_mean``.
+    ``trials`` is the number of tuning trials per tuned family: pass it back as
+    ``train_candidates(trials=…)`` to replay the search exactly.
     """
 
     candidates: list[CandidateResult]
@@ -90,6 +98,7 @@ class TrainingResult:
     cv_strategy: str
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    trials: dict[str, int] = field(default_factory=dict)
 
     def candidate(self, family: str) -> CandidateResult:
         """The result of ``family``. Raises KeyError if it was not among the candidates."""

@@ -37,6 +37,15 @@ def category_label(value: Any) -> str:
     return str(value)
 
 
+def _sorted_quantiles(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(ordered, q)`` (linear method) read off an already sorted array."""
+    position = q * (ordered.size - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, ordered.size - 1)
+    weight = position - low
+    return ordered[low] + (ordered[high] - ordered[low]) * weight
+
+
 @dataclass(frozen=True, eq=False)
 class CategoricalSummary:
     """Counts of a column's categories (most frequent first) and of its nulls."""
@@ -113,7 +122,7 @@ def plot_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _plot_edges(sorted_values: np.ndarray) -> np.ndarray:
-    low, high = np.quantile(sorted_values, [0.005, 0.995])
+    low, high = _sorted_quantiles(sorted_values, np.array([0.005, 0.995]))
     if high <= low:
         low, high = sorted_values[0], sorted_values[-1]
     if high <= low:
@@ -165,7 +174,7 @@ class NumericSummary:
         if values.size == 0:
             raise DataError("Cannot summarise a column that has no non-null values.")
         ordered = np.sort(values)
-        cuts = np.unique(np.quantile(ordered, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+        cuts = np.unique(_sorted_quantiles(ordered, np.linspace(0, 1, N_BINS + 1)[1:-1]))
         if ordered.size > sample_size:
             sample = np.sort(np.random.default_rng(seed).choice(values, sample_size, False))
         else:

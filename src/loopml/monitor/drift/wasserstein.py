@@ -33,6 +33,10 @@ def wasserstein_sorted(first: np.ndarray, second: np.ndarray) -> float:
     empirical CDFs are running counts; ties between the samples span zero width, so their
     order does not matter.
     """
+    if first.size == second.size:
+        # Equal sizes: both quantile functions step at the same i/n, so W1 is the mean gap
+        # between the sorted samples — one linear pass, no merge.
+        return float(np.abs(first - second).mean())
     values = np.concatenate((first, second))
     order = np.argsort(values, kind="stable")
     merged = values[order]
@@ -40,6 +44,11 @@ def wasserstein_sorted(first: np.ndarray, second: np.ndarray) -> float:
     from_second = np.arange(1, merged.size) - from_first
     gap = np.abs(from_first / first.size - from_second / second.size)
     return float(np.dot(gap, np.diff(merged)))
+
+
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """``values`` sorted; the exact data of a summary is stored sorted and not copied again."""
+    return values if bool(np.all(values[1:] >= values[:-1])) else np.sort(values)
 
 
 @register_drift_test
@@ -54,5 +63,5 @@ class WassersteinTest(DriftTest):
     def compute(self, reference: Reference, current: Current) -> DriftResult:
         ref = reference_values(reference, self.name)
         std = reference.std if isinstance(reference, NumericSummary) else float(np.std(ref))
-        distance = wasserstein_sorted(np.sort(ref), numeric_current(current, self.name))
+        distance = wasserstein_sorted(_sorted(ref), numeric_current(current, self.name))
         return self.result(distance / max(std, MIN_NORM))

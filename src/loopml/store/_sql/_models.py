@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 from loopml.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from loopml.store._base import ModelStore
-from loopml.store._records import ModelStage, ModelVersion, utcnow
+from loopml.store._records import Approval, ModelStage, ModelVersion, utcnow
+from loopml.store._sql._approvals import insert_approval, select_approvals
 from loopml.store._sql._audit import append_event
 from loopml.store._sql._common import preview
 from loopml.store._sql._database import Database
@@ -161,7 +162,14 @@ class SqlModelStore(ModelStore):
         return self._db.write(work)
 
     def set_alias(
-        self, name: str, alias: str, version: int, *, actor: str = "loopml", reason: str = ""
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str = "loopml",
+        reason: str = "",
+        details: dict[str, Any] | None = None,
     ) -> int | None:
         """See :meth:`ModelStore.set_alias`.
 
@@ -195,7 +203,7 @@ class SqlModelStore(ModelStore):
                 "alias.set",
                 f"{name}@{alias}",
                 reason=reason,
-                details={"version": version, "previous": previous},
+                details={**(details or {}), "version": version, "previous": previous},
             )
             return previous
 
@@ -227,6 +235,26 @@ class SqlModelStore(ModelStore):
 
     def aliases(self, name: str) -> dict[str, int]:
         return self._db.read(lambda conn: _aliases(conn, name))
+
+    def add_approval(
+        self,
+        name: str,
+        version: int,
+        *,
+        approver: str,
+        reason: str,
+        details: dict[str, Any] | None = None,
+    ) -> Approval:
+        def work(conn: Connection) -> Approval:
+            _get(conn, name, version)
+            return insert_approval(
+                conn, name, version, approver=approver, reason=reason, details=details
+            )
+
+        return self._db.write(work)
+
+    def approvals(self, name: str, version: int | None = None) -> builtins.list[Approval]:
+        return self._db.read(lambda conn: select_approvals(conn, name, version))
 
 
 def _check_name(what: str, value: str) -> None:

@@ -14,9 +14,11 @@ from sqlalchemy.engine import Connection
 from loopml.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from loopml.store._base import RunStore
 from loopml.store._records import MetricPoint, Run, RunStatus, utcnow
-from loopml.store._sql._common import preview
+from loopml.store._run_filter import parse_order_by, parse_run_filter
+from loopml.store._sql._common import chunks, preview
 from loopml.store._sql._database import Database
 from loopml.store._sql._run_logging import log_batch, require_run
+from loopml.store._sql._run_search import search_query
 from loopml.store._sql._tables import (
     run_artifacts,
     run_latest_metrics,
@@ -73,22 +75,27 @@ class SqlRunStore(RunStore):
         metrics: Sequence[MetricPoint] = (),
         tags: dict[str, Any] | None = None,
         artifacts: dict[str, str] | None = None,
+        end_status: RunStatus | None = None,
     ) -> None:
-        if not (params or metrics or tags or artifacts):
+        if end_status is not None:
+            _check_end_status(end_status)
+        elif not (params or metrics or tags or artifacts):
             self._db.read(lambda conn: require_run(conn, run_id))
             return
-        self._db.write(
-            lambda conn: log_batch(
-                conn, run_id, params=params, metrics=metrics, tags=tags, artifacts=artifacts
-            )
-        )
+
+        def work(conn: Connection) -> None:
+            log_batch(conn, run_id, params=params, metrics=metrics, tags=tags, artifacts=artifacts)
+            if end_status is not None:
+                conn.execute(
+                    sa.update(runs)
+                    .where(runs.c.id == run_id)
+                    .values(status=end_status, end_time=utcnow())
+                )
+
+        self._db.write(work)
 
     def end(self, run_id: str, status: RunStatus = "finished") -> Run:
-        if status not in _END_STATUSES:
-            raise InvalidInputError(
-                f"A run ends as 'finished' or 'failed', not {status!r}.",
-                hint="Pass status='finished' or status='failed'.",
-            )
+        _check_end_status(status)
 
         def work(conn: Connection) -> Run:
             require_run(conn, run_id)
@@ -130,6 +137,38 @@ class SqlRunStore(RunStore):
             return [MetricPoint(r.key, _value(r.value), r.step, r.timestamp) for r in rows]
 
         return self._db.read(work)
+
+    def search(
+        self,
+        project: str,
+        filter: str | None = None,
+        *,
+        order_by: builtins.list[str] | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Run]:
+        if limit is not None and limit < 1:
+            raise InvalidInputError(
+                f"The search limit must be a positive number; got {limit}.",
+                hint="Pass limit=20, or leave it unset for every match.",
+            )
+        query = search_query(project, parse_run_filter(filter), parse_order_by(order_by), limit)
+
+        def work(conn: Connection) -> list[Run]:
+            ids = conn.execute(query).scalars().all()
+            found: dict[str, Run] = {}
+            for part in chunks(ids):
+                found.update((r.id, r) for r in _assemble(conn, runs.c.id.in_(part)))
+            return [found[run_id] for run_id in ids]
+
+        return self._db.read(work)
+
+
+def _check_end_status(status: str) -> None:
+    if status not in _END_STATUSES:
+        raise InvalidInputError(
+            f"A run ends as 'finished' or 'failed', not {status!r}.",
+            hint="Pass status='finished' or status='failed'.",
+        )
 
 
 def _insert_run(conn: Connection, run: Run) -> Run:

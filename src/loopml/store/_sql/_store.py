@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from loopml.errors import InvalidInputError
 from loopml.store._base import MetadataStore
+from loopml.store._sql._alerts import SqlAlertStore
 from loopml.store._sql._audit import SqlAuditLog
 from loopml.store._sql._database import Database
 from loopml.store._sql._datasets import SqlDatasetStore
@@ -52,6 +53,7 @@ class SqlMetadataStore(MetadataStore):
         self.deployments = SqlDeploymentStore(self._db)
         self.predictions = SqlPredictionStore(self._db)
         self.monitoring = SqlMonitorStore(self._db)
+        self.alerts = SqlAlertStore(self._db)
 
     @property
     def url(self) -> str:

