@@ -251,6 +251,14 @@ def test_retrain_judges_challenger_and_records_the_decision(
         assert "retrain.decision" in actions
         dataset = project.store.datasets.get("churn", outcome["dataset"])
         assert dataset.parent_id is not None
+        # The new version keeps every row known now: the champion's data plus all newer rows.
+        assert dataset.n_rows == 2500 + 2500
+    # Evaluating the challenger later uses exactly the rows it was judged on, never rows it
+    # was trained on: the score equals the one recorded at registration.
+    evaluated = run_json("evaluate", "churn:2", "--project", str(project_dir))
+    assert isinstance(evaluated, dict)
+    recorded = outcome["challenger_metrics"]["roc_auc"]
+    assert evaluated["metrics"]["roc_auc"] == pytest.approx(recorded, abs=1e-12)
 
 
 def test_retrain_dry_run_changes_nothing(project_dir: Path, churn_files: dict[str, Path]) -> None:

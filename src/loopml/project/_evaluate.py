@@ -8,11 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from loopml.data import read_snapshot
 from loopml.errors import LoopmlError, NotFoundError
 from loopml.evaluate import EvaluationReport, GateResult, ModelCard, evaluate_model
 from loopml.project._ingest import load_dataset, read_source
 from loopml.project._prepare import prepare
 from loopml.project._project import Project, user_path
+from loopml.project._train import HOLDOUT_ARTIFACT
 from loopml.registry import CHAMPION
 from loopml.store import ModelVersion
 from loopml.train import ModelBundle
@@ -59,7 +61,15 @@ def newest_ref(project: Project) -> str:
 
 
 def holdout_of(project: Project, model: ModelVersion, bundle: ModelBundle) -> pd.DataFrame:
-    """The holdout the version was evaluated on at training time (recomputed exactly)."""
+    """The rows the version was evaluated on when it was registered.
+
+    They are stored with its training run; for versions registered without them, the holdout is
+    cut again from its dataset version with the charter's split.
+    """
+    run = project.store.runs.get(model.run_id) if model.run_id else None
+    digest = run.artifacts.get(HOLDOUT_ARTIFACT) if run else None
+    if digest is not None:
+        return read_snapshot(project.artifacts.get_bytes(digest))
     _version, frame = load_dataset(project, model.dataset_id)
     return prepare(project, frame, bundle.contract, label=f"holdout-{model.ref}").holdout
 

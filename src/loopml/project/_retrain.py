@@ -117,8 +117,14 @@ def retrain(
             dry_run=True,
             triggers=triggers,
         )
+    # The new version holds everything known now (the holdout too, so the next generation
+    # trains on it); this challenger trains on `combined` and is judged on `holdout`, which is
+    # stored with its run so later evaluations reuse exactly those rows.
     version = ingest(
-        project, frame=combined, source={"kind": "retrain", "newer": source}, parent_id=parent_id
+        project,
+        frame=_combine(base_frame, kept),
+        source={"kind": "retrain", "newer": source},
+        parent_id=parent_id,
     )
     prepared = PreparedData(
         train=combined,

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loopml.data import to_snapshot_bytes
 from loopml.evaluate import GateResult, evaluate_gates, evaluate_model
 from loopml.monitor import ReferenceProfile
 from loopml.project._ingest import load_dataset
@@ -32,6 +33,9 @@ from loopml.train import (
 
 Progress = Callable[[str, float], None]
 """Called with a short description of the current step and the fraction of work done (0..1)."""
+
+HOLDOUT_ARTIFACT = "holdout.parquet"
+"""Run artifact holding the holdout rows a registered version was evaluated on."""
 
 BASELINE_FAMILIES = ("dummy", "linear")
 
@@ -312,6 +316,8 @@ def _register_best(
         prepared.train, bundle.contract, predictions=bundle.predict_frame(prepared.train)
     )
     run.log_artifact("reference_profile", json.dumps(profile.to_dict()).encode())
+    # The exact rows the version is judged on, so `evaluate` and `compare` reuse them later.
+    run.log_artifact(HOLDOUT_ARTIFACT, to_snapshot_bytes(prepared.holdout))
     run.flush()
     model = project.registry.register(
         project.name,
