@@ -152,3 +152,10 @@ def test_report_mixin_gives_json_and_jupyter_display(tmp_path: Path) -> None:
 def test_to_jsonable_handles_numpy_and_non_finite_numbers() -> None:
     data = {"a": np.array([1.0, np.inf]), 2: {np.str_("b"): [np.bool_(True)]}}
     assert to_jsonable(data) == {"a": [1.0, None], "2": {"b": [True]}}
+
+
+def test_write_report_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(InvalidInputError, match="it is a file, not a folder"):
+        write_report(blocker / "report.html", "<html></html>")

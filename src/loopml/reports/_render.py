@@ -132,13 +132,19 @@ def write_report(path: str | os.PathLike[str], html: str) -> Path:
     Creates missing parent folders. Returns the path written.
 
     Raises:
-        InvalidInputError: ``path`` is an existing folder.
+        InvalidInputError: ``path`` is an existing folder, or one of its parents is a file.
     """
     target = Path(path)
     if target.is_dir():
         raise InvalidInputError(
             f"Cannot write the report to {str(target)!r}: it is a folder.",
             hint="Give a file path such as report.html.",
+        )
+    blocking = next((p for p in (target.parent, *target.parent.parents) if p.is_file()), None)
+    if blocking is not None:
+        raise InvalidInputError(
+            f"Cannot write the report under {str(blocking)!r}: it is a file, not a folder.",
+            hint="Choose another output folder.",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
