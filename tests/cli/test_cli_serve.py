@@ -162,3 +162,17 @@ def test_alias_move_takes_effect_without_restart(
     assert seen == second.version
     with Project.open(trained_project) as project:
         project.registry.set_alias("churn", "champion", 1, reason="restore")
+
+
+def test_explanations_over_http_in_original_columns(
+    server: tuple[str, subprocess.Popen[str]], records: list[dict[str, object]]
+) -> None:
+    base, _process = server
+    response = httpx.post(f"{base}/v1/models/churn/predict?explain=true", json=records[:3])
+    assert response.status_code == 200, response.text
+    for prediction in response.json()["predictions"]:
+        explanation = prediction["explanation"]
+        assert 0 < len(explanation) <= 5
+        assert {item["column"] for item in explanation} <= set(records[0])
+        sizes = [abs(item["contribution"]) for item in explanation]
+        assert sizes == sorted(sizes, reverse=True)

@@ -58,7 +58,7 @@ def test_multiclass_metrics_equal_sklearn_on_penguins(penguins: Case) -> None:
         "balanced_accuracy": skm.balanced_accuracy_score(y_true, preds["prediction"]),
         "f1_macro": skm.f1_score(y_true, preds["prediction"], average="macro"),
         "f1_weighted": skm.f1_score(y_true, preds["prediction"], average="weighted"),
-        "roc_auc_ovr": skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes),
+        "roc_auc": skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes),
         "log_loss": skm.log_loss(y_true, proba, labels=classes),
     }
     assert got == pytest.approx(expected, rel=1e-12)

@@ -136,7 +136,7 @@ def test_multiclass_report_on_penguins_skips_unlabelled_rows(penguins: Case) -> 
     report = evaluate_model(penguins.bundle, holdout, model_ref="penguins:1", intervals=False)
     assert report.n_rows == len(holdout) - 3 and report.n_unlabelled == 3
     assert report.intervals == {}
-    assert {"accuracy", "f1_macro", "roc_auc_ovr", "log_loss"} <= set(report.metrics)
+    assert {"accuracy", "f1_macro", "roc_auc", "log_loss"} <= set(report.metrics)
     assert np.asarray(report.curves["confusion"]["matrix"]).shape == (3, 3)
     assert set(report.curves["roc_per_class"]) == set(penguins.bundle.classes)
     html = report.to_html()

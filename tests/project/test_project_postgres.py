@@ -73,7 +73,7 @@ def test_train_predict_and_retrain_with_a_postgres_store(
     ok(
         "predict",
         "--model",
-        "churn@champion",
+        "churn:1",
         "--input",
         str(tmp_path / "later.csv"),
         "--output",

@@ -204,6 +204,21 @@ def train_command(
             "(replays that search exactly; default: the charter's, else as time allows)."
         ),
     ] = None,
+    mitigate: Annotated[
+        bool,
+        typer.Option(
+            "--mitigate",
+            help="Also fit a fairness-mitigated candidate (Fairlearn ThresholdOptimizer) and "
+            "compare it with the best model on the holdout; it is not registered. Binary tasks "
+            "with sensitive columns only.",
+        ),
+    ] = False,
+    fairness_constraint: Annotated[
+        str,
+        typer.Option(
+            help="The constraint of --mitigate: demographic_parity or equalized_odds.",
+        ),
+    ] = "demographic_parity",
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
@@ -219,6 +234,7 @@ def train_command(
             dataset_id=dataset,
             progress=update,
             trials=counts,
+            mitigate=fairness_constraint if mitigate else None,
         )
     if json:
         print_json(outcome.to_dict())
@@ -237,7 +253,7 @@ def train_command(
             _fmt(row.get("cv_mean")),
             _fmt(row.get("cv_std")),
             _fmt(row.get("fit_seconds"), 1),
-            str(row.get("status", "")) + (f" ({row['reason']})" if row.get("reason") else ""),
+            _status_text(row),
         )
     console.print(table)
     tuned = {r["family"]: r["trials"] for r in outcome.leaderboard if r.get("trials")}
@@ -250,7 +266,30 @@ def train_command(
         mark = "[green]pass[/]" if gate.passed else "[red]FAIL[/]"
         say(f"  gate {gate.name}: {mark} — {gate.message}")
     say(outcome.decision)
+    if outcome.mitigation is not None:
+        mit = outcome.mitigation
+        say(
+            f"Fairness mitigation ({mit['constraint']}, ThresholdOptimizer over "
+            f"{', '.join(mit['sensitive_columns'])}) on the same holdout; the mitigated candidate "
+            f"is NOT registered, {outcome.model.ref} is:"
+        )
+        for name in (
+            "accuracy",
+            "roc_auc",
+            "demographic_parity_difference",
+            "equalized_odds_difference",
+        ):
+            before, after = mit["original"][name], mit["mitigated"][name]
+            say(f"  {name}: original {_fmt(before)} -> mitigated {_fmt(after)}")
     say(f"Report: {outcome.report_html}")
+
+
+def _status_text(row: dict[str, object]) -> str:
+    """``ok``, or the reason a candidate was skipped or failed (which already names the status)."""
+    status, reason = str(row.get("status", "")), str(row.get("reason") or "")
+    if not reason:
+        return status
+    return reason if reason.startswith(status) else f"{status}: {reason}"
 
 
 def _fmt(value: object, digits: int = 4) -> str:

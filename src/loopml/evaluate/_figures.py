@@ -77,6 +77,43 @@ def pr_figure(pr: dict[str, Any]) -> go.Figure:
     return _layout(fig, "Precision-recall curve", "Recall", "Precision", square=True)
 
 
+def threshold_figure(data: dict[str, Any], chosen: float | None = None) -> go.Figure:
+    """Precision, recall and F1 against the decision threshold; ``chosen`` drawn as a line."""
+    fig = go.Figure()
+    for name in ("precision", "recall", "f1"):
+        label = "F1" if name == "f1" else name
+        fig.add_trace(go.Scatter(x=data["threshold"], y=data[name], mode="lines", name=label))
+    if chosen is not None:
+        fig.add_vline(
+            x=chosen,
+            line={"dash": "dash", "color": "#52606d"},
+            annotation_text=f"chosen {chosen:.3f}",
+        )
+    return _layout(fig, "Metrics vs threshold", "Threshold", "Metric", square=True)
+
+
+def gain_figure(gain: dict[str, Any]) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(x=[0.0, *gain["fraction"]], y=[0.0, *gain["gain"]], mode="lines", name="model")
+    )
+    _diagonal(fig, "random")
+    return _layout(
+        fig,
+        "Cumulative gain",
+        "Share of rows (highest scores first)",
+        "Share of positives found",
+        square=True,
+    )
+
+
+def lift_figure(gain: dict[str, Any]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=gain["fraction"], y=gain["lift"], mode="lines", name="model"))
+    fig.add_hline(y=1.0, line={"dash": "dash", "color": "#9aa5b1"})
+    fig = _layout(fig, "Lift", "Share of rows (highest scores first)", "Lift over random")
+    fig.update_xaxes(range=[0, 1])
+    return fig
+
+
 def calibration_figure(cal: dict[str, Any]) -> go.Figure:
     fig = go.Figure(
         go.Scatter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
@@ -21,6 +22,9 @@ _CURVE_FIGURES: list[tuple[str, str, Callable[[Any], go.Figure]]] = [
     ("roc", "fig-roc", figs.roc_figure),
     ("pr", "fig-pr", figs.pr_figure),
     ("calibration", "fig-calibration", figs.calibration_figure),
+    ("threshold_metrics", "fig-threshold", figs.threshold_figure),
+    ("gain", "fig-gain", figs.gain_figure),
+    ("gain", "fig-lift", figs.lift_figure),
     ("roc_per_class", "fig-roc-per-class", figs.roc_per_class_figure),
     ("confusion", "fig-confusion", figs.confusion_figure),
     ("actual_vs_predicted", "fig-actual-vs-predicted", figs.actual_vs_predicted_figure),
@@ -31,18 +35,22 @@ _CURVE_FIGURES: list[tuple[str, str, Callable[[Any], go.Figure]]] = [
 TOP_IMPORTANCE_ROWS = 20
 _HEADLINE = {
     "binary": ("roc_auc", "pr_auc", "f1", "accuracy"),
-    "multiclass": ("accuracy", "f1_macro", "roc_auc_ovr", "log_loss"),
+    "multiclass": ("accuracy", "f1_macro", "roc_auc", "log_loss"),
     "regression": ("rmse", "mae", "r2"),
 }
 
 
-def curve_figures(curves: dict[str, Any]) -> list[Markup]:
-    """HTML of every figure the curve summaries allow, in page order."""
-    return [
-        figure_html(build(curves[key]), div_id=div_id)
-        for key, div_id, build in _CURVE_FIGURES
-        if curves.get(key)
-    ]
+def curve_figures(curves: dict[str, Any], threshold: float | None = None) -> list[Markup]:
+    """HTML of every figure the curve summaries allow, in page order; ``threshold`` (the
+    model's decision threshold) is marked on the metric-vs-threshold figure."""
+    out = []
+    for key, div_id, build in _CURVE_FIGURES:
+        if not curves.get(key):
+            continue
+        if build is figs.threshold_figure:
+            build = partial(figs.threshold_figure, chosen=threshold)
+        out.append(figure_html(build(curves[key]), div_id=div_id))
+    return out
 
 
 def _metric_rows(report: EvaluationReport) -> list[list[Any]]:
@@ -52,6 +60,13 @@ def _metric_rows(report: EvaluationReport) -> list[list[Any]]:
         better = "higher" if GREATER_IS_BETTER.get(name, True) else "lower"
         rows.append([name, value, low, high, better])
     return rows
+
+
+def mitigation_rows(mitigation: dict[str, Any]) -> list[list[Any]]:
+    """One row per measure of the fairness-mitigation comparison: original, mitigated, change."""
+    original, mitigated = mitigation.get("original", {}), mitigation.get("mitigated", {})
+    cost = mitigation.get("cost", {})
+    return [[name, value, mitigated.get(name), cost.get(name)] for name, value in original.items()]
 
 
 def evaluation_html(report: EvaluationReport) -> str:
@@ -75,7 +90,7 @@ def evaluation_html(report: EvaluationReport) -> str:
         "summary": summary,
         "metric_rows": _metric_rows(report),
         "gates": report.gates,
-        "curve_figures": curve_figures(report.curves),
+        "curve_figures": curve_figures(report.curves, report.threshold),
         "importance_figure": (
             figure_html(figs.importance_figure(importance), div_id="fig-importance")
             if importance.get("features")
@@ -86,6 +101,8 @@ def evaluation_html(report: EvaluationReport) -> str:
             for f in importance.get("features", [])[:TOP_IMPORTANCE_ROWS]
         ],
         "fairness_rows": sections.fairness_rows(report.fairness),
+        "mitigation": report.fairness.get("mitigation"),
+        "mitigation_rows": mitigation_rows(report.fairness.get("mitigation") or {}),
         "fairness_figures": sections.fairness_figures(report.fairness, report.task),
         "slice_rows": sections.slice_rows(report.slices),
         "shap_figure": (

@@ -2,7 +2,8 @@
 
 Names are the ones used across loopml (training, registry, gates): ``accuracy``,
 ``balanced_accuracy``, ``precision``, ``recall``, ``f1``, ``roc_auc``, ``pr_auc``, ``log_loss``,
-``brier``, ``mcc``; ``f1_macro``, ``f1_weighted``, ``roc_auc_ovr``; ``rmse``, ``mae``, ``mape``,
+``brier``, ``mcc``; ``f1_macro``, ``f1_weighted`` and, for multiclass, ``roc_auc`` as the macro
+average of one-vs-rest AUCs (the same quantity training optimises); ``rmse``, ``mae``, ``mape``,
 ``r2``, ``median_absolute_error``. A metric the data cannot define (AUC with one class present,
 precision without positive predictions, R² of a constant target, …) is left out, not NaN.
 """
@@ -34,7 +35,6 @@ GREATER_IS_BETTER: dict[str, bool] = {
     "mcc": True,
     "f1_macro": True,
     "f1_weighted": True,
-    "roc_auc_ovr": True,
     "rmse": False,
     "mae": False,
     "mape": False,
@@ -121,7 +121,7 @@ def _multiclass(s: Scored) -> dict[str, Callable[[], float]]:
         "balanced_accuracy": lambda: skm.balanced_accuracy_score(y, pred),
         "f1_macro": lambda: skm.f1_score(y, pred, average="macro", zero_division=np.nan),
         "f1_weighted": lambda: skm.f1_score(y, pred, average="weighted", zero_division=np.nan),
-        "roc_auc_ovr": lambda: (
+        "roc_auc": lambda: (
             skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels)
             if all_present
             else float("nan")

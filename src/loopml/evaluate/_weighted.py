@@ -103,10 +103,10 @@ def _multiclass(s: Scored, C: np.ndarray, names: set[str]) -> Values:
             "f1_weighted": np.nansum(f1 * support, axis=1) / n,
             "log_loss": C @ _log_loss_rows(s.proba[np.arange(s.n_rows), s.y]) / n,
         }
-    if "roc_auc_ovr" in names:
+    if "roc_auc" in names:
         per_class = [ranking_metrics(C, s.proba[:, j], s.y == j)[0] for j in range(k)]
         # NaN for a class missing from the replicate propagates: the macro AUC is undefined.
-        out["roc_auc_ovr"] = np.mean(np.column_stack(per_class), axis=1)
+        out["roc_auc"] = np.mean(np.column_stack(per_class), axis=1)
     return out
 
 

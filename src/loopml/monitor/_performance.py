@@ -166,7 +166,7 @@ class CBPE:
 
         ``predicted`` are the labels the model decided (default: threshold 0.5 / arg-max).
         Binary: ``accuracy``, ``precision``, ``recall``, ``f1``, ``roc_auc``; multiclass:
-        ``accuracy``, ``roc_auc_ovr`` (macro). Undefined metrics are left out.
+        ``accuracy``, ``roc_auc`` (macro). Undefined metrics are left out.
 
         Raises:
             InvalidInputError: not fitted, or ``proba`` has the wrong number of columns.
@@ -185,7 +185,7 @@ class CBPE:
         out = {"accuracy": float(expected_correct.mean())}
         aucs = [_expected_auc(calibrated[:, k], proba[:, k]) for k in range(proba.shape[1])]
         if all(np.isfinite(aucs)):
-            out["roc_auc_ovr"] = float(np.mean(aucs))
+            out["roc_auc"] = float(np.mean(aucs))
         return out
 
     def _check_fitted(self, proba: np.ndarray) -> None:

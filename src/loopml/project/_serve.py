@@ -10,10 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from loopml.data import read_snapshot
 from loopml.errors import LoopmlError
 from loopml.project._deploy import advance
 from loopml.project._project import Project
-from loopml.registry import CHAMPION, Registry
+from loopml.project._train import HOLDOUT_ARTIFACT
+from loopml.registry import CHAMPION
 from loopml.serve import (
     ArmCounters,
     BackgroundPredictionLogger,
@@ -29,8 +31,21 @@ from loopml.serve import (
     unknown_model_error,
     write_package,
 )
+from loopml.store import ModelVersion
 
 logger = logging.getLogger(__name__)
+
+
+def load_served_model(project: Project, name: str, version: ModelVersion) -> LoadedModel:
+    """Load ``version`` (hash-verified) for serving under ``name``, with the holdout rows stored
+    with its run as the background sample that ``?explain=true`` needs for linear models."""
+    _version, bundle = project.registry.load(version.ref)
+    background = None
+    if version.run_id is not None:
+        digest = project.store.runs.get(version.run_id).artifacts.get(HOLDOUT_ARTIFACT)
+        if digest is not None:
+            background = bundle.features(read_snapshot(project.artifacts.get_bytes(digest)))
+    return LoadedModel(name=name, version=version.version, bundle=bundle, background=background)
 
 
 class RegistryResolver(ModelResolver):
@@ -42,8 +57,9 @@ class RegistryResolver(ModelResolver):
     assignment, so a request never sees a half-updated table.
     """
 
-    def __init__(self, registry: Registry, refs: Mapping[str, str]) -> None:
-        self._registry = registry
+    def __init__(self, project: Project, refs: Mapping[str, str]) -> None:
+        self._project = project
+        self._registry = project.registry
         self._refs = dict(refs)
         self._lock = threading.Lock()
         self._table: dict[str, LoadedModel | LoopmlError] = {}
@@ -74,8 +90,7 @@ class RegistryResolver(ModelResolver):
             version = self._registry.get(ref)
             if isinstance(current, LoadedModel) and current.version == version.version:
                 return current
-            _version, bundle = self._registry.load(f"{version.name}:{version.version}")
-            return LoadedModel(name=name, version=version.version, bundle=bundle)
+            return load_served_model(self._project, name, version)
         except LoopmlError as exc:
             if isinstance(current, LoadedModel):
                 return current
@@ -145,8 +160,7 @@ class StoreDeploymentResolver(DeploymentResolver):
             version = self._project.registry.get(ref)
             key = (version.name, version.version)
             if key not in self._models:
-                _, bundle = self._project.registry.load(version.ref)
-                self._models[key] = LoadedModel(version.name, version.version, bundle)
+                self._models[key] = load_served_model(self._project, version.name, version)
             models[ref] = self._models[key]
         return CompiledDeployment.build(name, policy, models)
 
@@ -168,7 +182,7 @@ def build_app(
     interval) unless ``deployments`` is False; feedback goes to the store.
     """
     refs = dict(models or {project.name: f"{project.name}@{CHAMPION}"})
-    resolver = RegistryResolver(project.registry, refs)
+    resolver = RegistryResolver(project, refs)
     sink = BackgroundPredictionLogger(project.store) if log_predictions else None
     counters = ArmCounters()
     routed = StoreDeploymentResolver(project, counters) if deployments else None

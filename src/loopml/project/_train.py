@@ -14,6 +14,7 @@ import pandas as pd
 
 from loopml.data import to_snapshot_bytes
 from loopml.evaluate import GateResult, evaluate_gates, evaluate_model
+from loopml.evaluate._mitigation import check_mitigation, mitigation_comparison
 from loopml.monitor import ReferenceProfile
 from loopml.project._ingest import load_dataset
 from loopml.project._prepare import PreparedData, prepare
@@ -58,6 +59,7 @@ class TrainOutcome:
     report_html: Path
     report_json: Path
     warnings: list[str] = field(default_factory=list)
+    mitigation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,7 @@ class TrainOutcome:
             "leaderboard": self.leaderboard,
             "report": str(self.report_html),
             "warnings": self.warnings,
+            "mitigation": self.mitigation,
         }
 
 
@@ -85,6 +88,7 @@ def train(
     progress: Progress | None = None,
     promote: bool = True,
     trials: int | Mapping[str, int] | None = None,
+    mitigate: str | None = None,
 ) -> TrainOutcome:
     """Train on a dataset version (default: the newest; the charter's source is ingested first
     when nothing has been) and register the best model.
@@ -93,7 +97,14 @@ def train(
     no champion yet, and ``challenger`` when there is one (replacing a champion is the retraining
     loop's decision, made on a shared holdout). Failing gates leave it without an alias and the
     decision says which gates failed. ``trials`` fixes the tuning trials per family (default: the
-    charter's ``training.trials``; none: as many as the time budget allows).
+    charter's ``training.trials``; none: as many as the time budget allows). ``mitigate`` (a
+    Fairlearn constraint: ``demographic_parity`` or ``equalized_odds``) also fits a mitigated
+    candidate and compares it on the holdout (see
+    :func:`loopml.evaluate._mitigation.mitigation_comparison`); it is never registered.
+
+    Raises:
+        InvalidInputError: ``mitigate`` is set but the task is not binary or the contract has
+            no sensitive column (checked before any training).
     """
     report = progress or (lambda _step, _fraction: None)
     report("loading data", 0.0)
@@ -108,6 +119,7 @@ def train(
         progress=report,
         promote=promote,
         trials=trials,
+        mitigate=mitigate,
     )
 
 
@@ -122,9 +134,12 @@ def fit_and_register(
     promote: bool,
     kind: str = "train",
     trials: int | Mapping[str, int] | None = None,
+    mitigate: str | None = None,
 ) -> TrainOutcome:
     """Fit candidates on ``prepared.train``, evaluate on ``prepared.holdout``, register the best."""
     charter = project.charter
+    if mitigate is not None:
+        check_mitigation(charter.task, project.contract(), mitigate)
     budget = time_budget if time_budget is not None else charter.training.time_budget
     run_seed = seed if seed is not None else charter.training.seed
     run_trials = trials if trials is not None else charter.training.trials
@@ -155,7 +170,7 @@ def fit_and_register(
         # The trial count per tuned family: `loopml train --trials N` replays the search.
         run.log_params({"trials": json.dumps(result.trials, sort_keys=True)})
         progress("evaluating on the holdout", 0.9)
-        outcome = _register_best(project, run, version, prepared, result, promote)
+        outcome = _register_best(project, run, version, prepared, result, promote, mitigate)
         progress("done", 1.0)
         return outcome
 
@@ -285,6 +300,7 @@ def _register_best(
     prepared: PreparedData,
     result: TrainingResult,
     promote: bool,
+    mitigate: str | None = None,
 ) -> TrainOutcome:
     charter = project.charter
     best = result.best
@@ -310,6 +326,16 @@ def _register_best(
         max_equalized_odds_difference=charter.acceptance.max_equalized_odds_difference,
         min_disparate_impact_ratio=charter.acceptance.min_disparate_impact_ratio,
     )
+    mitigation = None
+    if mitigate is not None:
+        mitigation = mitigation_comparison(
+            bundle,
+            prepared.train,
+            prepared.holdout,
+            constraint=mitigate,
+            seed=charter.training.seed,
+        )
+        evaluation.fairness["mitigation"] = mitigation
     run.log_metrics(metrics)
     run.set_tags({"best_family": best.family, "metric": result.metric})
     profile = ReferenceProfile.from_frame(
@@ -351,6 +377,7 @@ def _register_best(
         report_html=html_path,
         report_json=json_path,
         warnings=list(getattr(result, "warnings", [])),
+        mitigation=mitigation,
     )
 
 

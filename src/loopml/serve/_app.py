@@ -60,12 +60,14 @@ async def predict(
     model: LoadedModel = Depends(get_model),
     sink: PredictionSink | None = Depends(get_sink),
     max_bytes: int = Depends(get_body_limit),
+    explain: bool = False,
 ) -> JSONBytesResponse:
-    """Score one record, a list of records, or ``{"records": [...]}`` (documented per model)."""
+    """Score one record, a list of records, or ``{"records": [...]}`` (documented per model);
+    ``?explain=true`` adds each record's top contributions in original columns."""
     mark_served(request, model.name, model.version)
     body = await read_body(request, max_bytes)
     payload = parse_payload(body, model.schema.column_names)
-    scored = await run_in_threadpool(score, model, payload)
+    scored = await run_in_threadpool(score, model, payload, explain)
     if sink is not None:
         background.add_task(log_predictions, sink, scored.log)
     return JSONBytesResponse(scored.body)

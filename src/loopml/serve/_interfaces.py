@@ -11,10 +11,14 @@ import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from loopml.errors import InvalidInputError, NotFoundError
 from loopml.serve._schema import RequestSchema, build_request_schema
 from loopml.store._records import PredictionRecord
 from loopml.train._bundle import ModelBundle
+
+MAX_BACKGROUND_ROWS = 200
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,12 +27,16 @@ class LoadedModel:
 
     Construct it once per loaded version (``LoadedModel(name, version, bundle)``); the request
     schema and column order are built in ``__post_init__`` so the request path does no such work.
+    So is the explanation background: ``background`` (typical rows, e.g. the holdout) is cut
+    to a fixed sample of at most :data:`MAX_BACKGROUND_ROWS` rows once, here.
 
     Attributes:
         name: the served name (the path segment in ``/v1/models/{name}/predict``).
         version: the registry version number.
         bundle: the fitted model and its data contract.
         schema: the compiled request schema (derived from ``bundle.contract``).
+        background: the reference rows of ``?explain=true`` for linear models (None: tree
+            models explain without one; linear ones then refuse to explain).
 
     Raises:
         InvalidInputError: the bundle's contract cannot be turned into a request schema.
@@ -38,9 +46,13 @@ class LoadedModel:
     version: int
     bundle: ModelBundle
     schema: RequestSchema = field(init=False, repr=False)
+    background: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "schema", build_request_schema(self.name, self.bundle.contract))
+        if self.background is not None and len(self.background) > MAX_BACKGROUND_ROWS:
+            sample = self.background.sample(n=MAX_BACKGROUND_ROWS, random_state=0)
+            object.__setattr__(self, "background", sample)
 
     @property
     def ref(self) -> str:

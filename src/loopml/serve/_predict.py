@@ -66,11 +66,38 @@ async def log_predictions(sink: PredictionSink, log: PredictionLog, deployment: 
         logger.exception("Could not hand %d prediction(s) to the log", len(log.request_ids))
 
 
-def score(model: LoadedModel, payload: Payload) -> ScoredRequest:
-    """Validate the payload against the model's schema, predict, and shape the response.
+EXPLAIN_TOP = 5
+
+
+def _explanations(model: LoadedModel, frame: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    """The top contributions per record, in original columns (see :func:`loopml.evaluate.explain`).
 
     Raises:
-        InvalidInputError: a record breaks the schema, or the model rejects the input.
+        InvalidInputError: the model has no fast SHAP path, or is linear and was loaded
+            without a background sample.
+    """
+    # Imported here: SHAP and the evaluation stack load only when an explanation is asked for.
+    from loopml.evaluate import explain
+    from loopml.evaluate._shap import explainer_kind
+
+    if explainer_kind(model.bundle) == "linear" and model.background is None:
+        raise InvalidInputError(
+            f"Model {model.ref} is linear and was loaded without background rows, so its "
+            "predictions cannot be explained.",
+            hint="Load it with LoadedModel(..., background=<typical rows>) or drop ?explain=true.",
+        )
+    return explain(model.bundle, frame, top=EXPLAIN_TOP, background=model.background)
+
+
+def score(model: LoadedModel, payload: Payload, explain: bool = False) -> ScoredRequest:
+    """Validate the payload against the model's schema, predict, and shape the response.
+
+    With ``explain`` each record also gets ``explanation``: its :data:`EXPLAIN_TOP` largest
+    ``{column, value, contribution}`` (not logged).
+
+    Raises:
+        InvalidInputError: a record breaks the schema, the model rejects the input, or
+            (``explain``) the model cannot be explained.
     """
     started = time.perf_counter()
     at = utcnow()
@@ -88,6 +115,9 @@ def score(model: LoadedModel, payload: Payload) -> ScoredRequest:
     warnings = model.schema.warnings(values, n)
     request_ids = [uuid.uuid4().hex for _ in range(n)]
     items = [_item(request_ids[i], outputs, i, warnings[i]) for i in range(n)]
+    if explain:
+        for item, contributions in zip(items, _explanations(model, frame), strict=True):
+            item["explanation"] = contributions
     if payload.is_batch:
         body: dict[str, Any] = {
             "model": model.ref,
