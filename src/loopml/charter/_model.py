@@ -108,13 +108,16 @@ class TrainingSpec(_Section):
 
 
 class MonitoringSpec(_Section):
-    """Drift policy: the share of drifted features that makes the dataset count as drifted, and
-    optional test names per column type or per column."""
+    """Drift policy: the share of drifted features that makes the dataset count as drifted,
+    optional test names per column type or per column, and a cron ``schedule`` on which
+    ``loopml serve`` monitors its prediction log (the most recent ``window``: 1h, 1d, 1w)."""
 
     drift_share: float = Field(default=0.5, gt=0.0, le=1.0)
     numeric_test: str | None = None
     categorical_test: str | None = None
     tests: dict[str, str] = Field(default_factory=dict)
+    schedule: str | None = None
+    window: str | None = None
 
 
 class RegistrySpec(_Section):

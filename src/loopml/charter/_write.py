@@ -98,6 +98,8 @@ def render_charter(charter: Charter) -> str:
         f"  numeric_test: {_value(c.monitoring.numeric_test)}",
         f"  categorical_test: {_value(c.monitoring.categorical_test)}",
         f"  tests: {_value(c.monitoring.tests)}",
+        f"  schedule: {_value(c.monitoring.schedule)}\x1f# cron, UTC: `loopml serve` monitors then",
+        f"  window: {_value(c.monitoring.window)}\x1f# 1h | 1d | 1w | null (whole log)",
         "",
         *_alerts_lines(c),
         "",

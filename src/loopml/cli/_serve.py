@@ -30,6 +30,16 @@ def serve_command(
         float,
         typer.Option(help="Seconds between checks for moved aliases and deployments (0: never)."),
     ] = 5.0,
+    monitor_schedule: Annotated[
+        str | None,
+        typer.Option(
+            help="Cron schedule (UTC) for monitoring the prediction log while serving "
+            "(default: the charter's monitoring.schedule)."
+        ),
+    ] = None,
+    monitor_window: Annotated[
+        str | None, typer.Option(help="Window each scheduled check reads: 1h, 1d or 1w.")
+    ] = None,
     project: ProjectOption = Path("."),
 ) -> None:
     """Serve models (POST /v1/models/NAME/predict, V2 /v2/models/NAME/infer) and deployments
@@ -49,7 +59,12 @@ def serve_command(
             refs[served] = ref
     with Project.open(project) as opened:
         app = build_app(
-            opened, models=refs, log_predictions=log_predictions, refresh_interval=refresh_interval
+            opened,
+            models=refs,
+            log_predictions=log_predictions,
+            refresh_interval=refresh_interval,
+            monitor_schedule=monitor_schedule,
+            monitor_window=monitor_window,
         )
         say(
             f"Serving {', '.join(refs or [opened.name])} on http://{host}:{port} "

@@ -14,8 +14,10 @@ from loopml.data import read_snapshot
 from loopml.errors import LoopmlError
 from loopml.project._deploy import advance
 from loopml.project._project import Project
+from loopml.project._scheduled import attach_schedule, prediction_log_monitor
 from loopml.project._train import HOLDOUT_ARTIFACT
 from loopml.registry import CHAMPION
+from loopml.retrain import cron_trigger
 from loopml.serve import (
     ArmCounters,
     BackgroundPredictionLogger,
@@ -172,6 +174,8 @@ def build_app(
     log_predictions: bool = True,
     refresh_interval: float = 5.0,
     deployments: bool = True,
+    monitor_schedule: str | None = None,
+    monitor_window: str | None = None,
 ) -> FastAPI:
     """The serving app of ``project``: by default its champion under the project's name.
 
@@ -179,14 +183,19 @@ def build_app(
     aliases are re-resolved every ``refresh_interval`` seconds so a promotion takes effect without
     a restart. Deployments of the project's store are served at
     ``/v1/deployments/{name}/predict`` (and reloaded, with their rollouts advanced, on the same
-    interval) unless ``deployments`` is False; feedback goes to the store.
+    interval) unless ``deployments`` is False; feedback goes to the store. With a
+    ``monitor_schedule`` (cron, UTC; default: the charter's ``monitoring.schedule``) the prediction
+    log is monitored on that schedule inside the server, alerts included.
+
+    Raises:
+        InvalidInputError: the schedule is not a crontab expression.
     """
     refs = dict(models or {project.name: f"{project.name}@{CHAMPION}"})
     resolver = RegistryResolver(project, refs)
     sink = BackgroundPredictionLogger(project.store) if log_predictions else None
     counters = ArmCounters()
     routed = StoreDeploymentResolver(project, counters) if deployments else None
-    return create_app(
+    app = create_app(
         resolver,
         sink,
         feedback=StoreFeedbackSink(project.store),
@@ -194,6 +203,12 @@ def build_app(
         arm_counters=counters,
         refresh_interval=refresh_interval if refresh_interval > 0 else None,
     )
+    schedule = monitor_schedule or project.charter.monitoring.schedule
+    if schedule:
+        window = monitor_window or project.charter.monitoring.window
+        job = prediction_log_monitor(project.paths.root, window=window)
+        attach_schedule(app, job, cron_trigger(schedule))
+    return app
 
 
 def package(project: Project, ref: str, folder: str | Path, *, port: int = 8000) -> Package:
