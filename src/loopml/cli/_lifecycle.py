@@ -363,6 +363,13 @@ def retrain_command(
             "--data", "-d", help="Newer labelled data (default: the charter's source, read again)."
         ),
     ] = None,
+    from_feedback: Annotated[
+        bool,
+        typer.Option(
+            help="Use the logged predictions that received ground truth (POST /v1/feedback) "
+            "as the newer data."
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option(help="Explain what would happen; change nothing.")
     ] = False,
@@ -374,7 +381,14 @@ def retrain_command(
 ) -> None:
     """Train a challenger on newer data; promote it only if it beats the champion."""
     with Project.open(project) as opened, progress_bar("Retraining", quiet=json) as update:
-        outcome = retrain(opened, data, dry_run=dry_run, time_budget=time_budget, progress=update)
+        outcome = retrain(
+            opened,
+            data,
+            dry_run=dry_run,
+            time_budget=time_budget,
+            progress=update,
+            from_feedback=from_feedback,
+        )
     if json:
         print_json(outcome.to_dict())
         return

@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from loopml.errors import DataError
+from loopml.data import DataContract
+from loopml.errors import DataError, InvalidInputError
+from loopml.project._feedback import feedback_frame
 from loopml.project._ingest import ingest, load_dataset, read_source
 from loopml.project._prepare import PreparedData, check_against_contract, split_holdout
 from loopml.project._project import Project
@@ -60,9 +62,11 @@ def retrain(
     dry_run: bool = False,
     time_budget: float | None = None,
     progress: Progress | None = None,
+    from_feedback: bool = False,
 ) -> RetrainOutcome:
     """Retrain on the champion's data plus the newer labelled ``data`` (default: the charter's
-    source, read again).
+    source, read again; with ``from_feedback``, the logged predictions that received ground
+    truth).
 
     The newer data is cut per the charter's split; its holdout (the most recent rows under a time
     split) is the shared test set: the champion and the challenger are both scored on it, and the
@@ -73,7 +77,15 @@ def retrain(
     """
     report = progress or (lambda _step, _fraction: None)
     champion = _current_champion(project)
-    new_frame, source = read_source(project, data)
+    if from_feedback:
+        if data is not None:
+            raise InvalidInputError(
+                "Give either a data file or --from-feedback, not both.",
+                hint="Drop one of them.",
+            )
+        new_frame, source = feedback_frame(project)
+    else:
+        new_frame, source = read_source(project, data)
     contract = project.contract()
     kept, validation, quarantine = check_against_contract(
         project, new_frame, contract, label="retrain"
@@ -88,7 +100,7 @@ def retrain(
         parent_version, base_frame = load_dataset(project, champion.dataset_id)
         parent_id = parent_version.id
     combined, window_text = select_window(
-        _combine(base_frame, recent_train),
+        _combine(base_frame, recent_train, contract),
         project.charter.retraining.data_window,
         time_column=project.charter.time_column,
     )
@@ -122,7 +134,7 @@ def retrain(
     # stored with its run so later evaluations reuse exactly those rows.
     version = ingest(
         project,
-        frame=_combine(base_frame, kept),
+        frame=_combine(base_frame, kept, contract),
         source={"kind": "retrain", "newer": source},
         parent_id=parent_id,
     )
@@ -163,10 +175,18 @@ def _triggers(project: Project, champion: ModelVersion | None) -> RetrainPlan:
     return policy.evaluate(summary, last_retrain=last, on_demand=True)
 
 
-def _combine(base: pd.DataFrame | None, newer: pd.DataFrame) -> pd.DataFrame:
+def _combine(
+    base: pd.DataFrame | None, newer: pd.DataFrame, contract: DataContract
+) -> pd.DataFrame:
     if base is None:
         return newer.reset_index(drop=True)
-    missing = [c for c in base.columns if c not in newer.columns]
+    # Columns the model does not read (ids, times, ignored ones) may be absent from newer rows,
+    # e.g. rows rebuilt from the prediction log; they are left empty there.
+    inputs = set(contract.feature_names) | {contract.target}
+    missing = [c for c in base.columns if c not in newer.columns and c in inputs]
+    newer = newer.reindex(
+        columns=[*newer.columns, *(c for c in base.columns if c not in newer.columns)]
+    )
     if missing:
         raise DataError(
             f"The newer data lacks {len(missing)} column(s) of the training data: "
