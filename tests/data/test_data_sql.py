@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,8 +83,10 @@ def postgres_table() -> Iterator[str]:
     name = f"loopml_test_{uuid.uuid4().hex[:12]}"
     try:
         ROWS.to_sql(name, engine, index=False)
-    except sa.exc.OperationalError:
+    except sa.exc.OperationalError as error:
         engine.dispose()
+        if os.environ.get("LOOPML_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required but unreachable: {error}")
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     try:
         yield name
