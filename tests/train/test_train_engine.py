@@ -234,3 +234,21 @@ def test_bundles_survive_pickling() -> None:
     assert bundle is not None
     restored = pickle.loads(pickle.dumps(bundle))
     np.testing.assert_allclose(restored.predict_proba(frame), bundle.predict_proba(frame))
+
+
+def test_the_best_candidate_is_refitted_even_when_the_budget_has_run_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loopml.train import _engine
+
+    finish_all = _engine._finish_all
+
+    def out_of_time(session: Any, states: Any, start: float) -> Any:
+        monkeypatch.setattr(session, "remaining", lambda: 0.0)  # tuning used every second
+        return finish_all(session, states, start)
+
+    monkeypatch.setattr(_engine, "_finish_all", out_of_time)
+    result = train(signal_frame())
+    assert result.best.family == "linear"
+    assert result.best.bundle is not None
+    assert not any("beyond the dummy" in note for note in result.warnings)

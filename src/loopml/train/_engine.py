@@ -250,11 +250,15 @@ def _finish_all(session: Session, states: list[FamilyState], start: float) -> li
         reverse=True,
     )
     notes: list[str] = []
+    # The baselines and the best cross-validated family are always refitted: dropping them for
+    # lack of time would throw the whole search away (and overruns the budget by one refit at
+    # most); other families are refitted only while time remains.
+    essential = {id(s) for s in [*baselines, *others[:1]]}
     for i, state in enumerate([*baselines, *others]):
         session.report(f"{state.family.name}: refitting", start + (0.95 - start) * i / len(ok))
         assert state.evaluation is not None
         needed = state.evaluation.fold_seconds * REFIT_FACTOR
-        if state.family.name != "dummy" and not session.replay and needed > session.remaining():
+        if id(state) not in essential and not session.replay and needed > session.remaining():
             state.result.status, state.result.bundle = "skipped", None
             state.result.reason = f"{BUDGET_SKIP} (no time left to refit)"
             continue
