@@ -10,9 +10,10 @@ from loopml.data import (
     describe_source,
     infer_contract,
     read_snapshot,
-    read_sql,
-    read_table,
     to_snapshot_bytes,
+)
+from loopml.data import (
+    read_source as read_location,
 )
 from loopml.errors import DataError, InvalidInputError, NotFoundError
 from loopml.project._project import Project, user_path
@@ -33,24 +34,23 @@ def read_source(
     Raises:
         InvalidInputError: both a file and a database URL are given.
     """
+    location: str | Path
+    fmt: str | None = None
     if url is not None:
         if data is not None:
             raise InvalidInputError(
                 "Give either a data file or a database URL, not both.",
                 hint="Use --data FILE, or --sql URL with --query/--table.",
             )
-        frame = read_sql(url, query=query, table=table)
-        return frame, describe_source(url, query=query, table=table)
-    if data is not None:
-        path = user_path(data)
-        return read_table(path), describe_source(path)
-    source = project.charter.data
-    if source.path:
-        path = project.paths.resolve(source.path)
-        return read_table(path, format=source.format), describe_source(path)
-    assert source.url is not None
-    frame = read_sql(source.url, query=source.query, table=source.table)
-    return frame, describe_source(source.url, query=source.query, table=source.table)
+        location = url
+    elif data is not None:
+        location, query, table = user_path(data), None, None
+    else:
+        source = project.charter.data
+        location = project.paths.resolve(source.path) if source.path else str(source.url)
+        query, table, fmt = source.query, source.table, source.format
+    frame = read_location(location, query=query, table=table, format=fmt)
+    return frame, describe_source(location, query=query, table=table, format=fmt)
 
 
 def ingest(
