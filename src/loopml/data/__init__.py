@@ -4,6 +4,7 @@ from loopml.data._contract import ColumnSpec, DataContract
 from loopml.data._contract_yaml import read_contract_yaml, write_contract_yaml
 from loopml.data._dictionary import data_dictionary, write_dictionary
 from loopml.data._diff import diff_frames
+from loopml.data._duckdb import describe_duckdb, read_duckdb
 from loopml.data._files import SUPPORTED_FORMATS, read_table
 from loopml.data._infer import infer_contract, infer_dtype, infer_task, parse_datetimes
 from loopml.data._leakage import DataWarning, check_leakage, feature_power
@@ -30,6 +31,7 @@ __all__ = [
     "compile_schema",
     "content_hash",
     "data_dictionary",
+    "describe_duckdb",
     "describe_source",
     "diff_frames",
     "enforce",
@@ -41,6 +43,7 @@ __all__ = [
     "parse_datetimes",
     "profile_frame",
     "read_contract_yaml",
+    "read_duckdb",
     "read_snapshot",
     "read_source",
     "read_sql",

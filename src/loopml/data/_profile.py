@@ -36,7 +36,8 @@ from loopml.data._profile_columns import (
     number_column,
 )
 from loopml.data._profile_corr import cramers_matrix, pearson_matrix, spearman_matrix
-from loopml.data._profile_facts import column_warnings, duplicate_rows, missing_patterns
+from loopml.data._profile_facts import RowFacts, column_warnings
+from loopml.data._scan import BLOCK_ROWS, Columns, FrameColumns
 from loopml.errors import DataError, InvalidInputError
 from loopml.reports import Report, to_jsonable
 
@@ -89,8 +90,18 @@ class DataProfile(Report):
         return render_profile(self)
 
 
+def _all_numbers(series: pd.Series) -> bool:
+    """Whether every present value of ``series`` is a number (or a boolean)."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return True
+    converted = pd.to_numeric(series, errors="coerce")
+    return bool((converted.notna() | series.isna()).all())
+
+
 def _kind(series: pd.Series, dtype: str | None) -> str:
     """``number``, ``datetime``, ``boolean``, ``category`` or ``text`` for a column."""
+    if dtype in ("integer", "float") and not _all_numbers(series):
+        return "category"  # text in a number column (the contract's validation names it)
     if dtype is not None:
         return {"integer": "number", "float": "number", "string": "text"}.get(dtype, dtype)
     if pd.api.types.is_bool_dtype(series.dtype):
@@ -133,43 +144,79 @@ def profile_frame(
     if len(set(names)) != len(names):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"The table has duplicated column names: {', '.join(duplicated)}.")
-    frame = frame.set_axis(names, axis=1)
+    return profile_columns(
+        FrameColumns(frame.set_axis(names, axis=1)),
+        target=target,
+        contract=contract,
+        time_column=time_column,
+        title=title,
+        correlations=correlations,
+        progress=progress,
+    )
+
+
+def profile_columns(
+    table: Columns,
+    *,
+    target: str | None = None,
+    contract: DataContract | None = None,
+    time_column: str | None = None,
+    title: str = "Data profile",
+    correlations: bool = True,
+    progress: Progress | None = None,
+) -> DataProfile:
+    """Profile a table read a column (or a block of rows) at a time: what
+    :func:`profile_frame` does, for a frame in memory or a file too big to load
+    (:class:`~loopml.data._scan.ParquetColumns`); the statistics are the same either way.
+
+    Raises:
+        InvalidInputError: ``target`` or ``time_column`` is not a column of the table.
+    """
+    names = table.names
     target = target or (contract.target if contract else None)
     time_spec = contract.time_column if contract else None
     time_column = time_column or (time_spec.name if time_spec else None)
     for given, what in ((target, "target"), (time_column, "time")):
-        if given is not None and given not in frame.columns:
+        if given is not None and given not in names:
             raise InvalidInputError(f"The {what} column {given!r} is not in the data.")
     report = progress or (lambda step, fraction: None)
     specs = {c.name: c for c in contract.columns} if contract else {}
-    n_rows = len(frame)
-    task = target_task(frame[target]) if target else None
+    n_rows = table.n_rows
+    target_series = table.column(target) if target else None
+    time_series = table.column(time_column) if time_column else None
+    task = target_task(target_series) if target_series is not None else None
     columns: dict[str, dict[str, Any]] = {}
     numbers: list[NumberColumn] = []
     categories: list[CategoryColumn] = []
     found: list[DataWarning] = []
     powers: dict[str, dict[str, Any]] = {}
-    parsed_times: dict[str, pd.Series] = {}
+    memory_bytes = 0
+    missing: dict[str, int] = {}
+    facts = RowFacts(n_rows)
     for index, name in enumerate(names):
         report(f"column {name}", 0.8 * index / len(names))
-        series = frame[name]
+        series = table.column(name)
+        memory_bytes += int(series.memory_usage(index=False, deep=True))
         spec = specs.get(name)
         kind = _kind(series, spec.dtype if spec else None)
         role = spec.role if spec else ("target" if name == target else "feature")
+        parsed = None
         if kind == "datetime":
             parsed = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else None
             parsed = parse_datetimes(series) if parsed is None else parsed
-            parsed_times[name] = parsed
             stats = _datetime_stats(number_column(name, parsed).stats)
         elif kind == "number":
-            column = number_column(name, series)
+            column = number_column(name, series, keep=table.keep)
             numbers.append(column)
             stats = column.stats
         else:
-            category = category_column(name, series)
+            category = category_column(name, series, keep=table.keep)
             categories.append(category)
             stats = category.stats
         columns[name] = {"kind": kind, "role": role, **stats}
+        # Unparseable dates count as missing in a datetime column's statistics, not here.
+        missing[name] = int(series.isna().sum()) if kind == "datetime" else stats["missing"]
+        facts.add(name, series, missing[name])
         found += column_warnings(name, kind, stats)
         if role not in ("feature", "text") or name == target:
             continue
@@ -178,21 +225,22 @@ def profile_frame(
             stats["distinct"], stats["count"], n_rows, is_float
         ):
             found.append(id_warning(name))
-        elif target is not None and task is not None and kind != "datetime":
+        elif target_series is not None and task is not None and kind != "datetime":
             ranks = numbers[-1].ranks if kind == "number" else None
-            power = feature_power(series, frame[target], task, ranks=ranks)
+            power = feature_power(series, target_series, task, ranks=ranks)
             if power is not None:
                 powers[name] = {"measure": power[0], "value": power[1]}
-                warning = leakage_warning(name, target, *power)
+                warning = leakage_warning(name, str(target), *power)
                 found += [warning] if warning else []
-        if kind == "datetime" and time_column is not None and name != time_column:
-            share = future_share(parsed_times[name], frame[time_column])
-            warning = future_warning(name, time_column, share)
+        if parsed is not None and time_series is not None and name != time_column:
+            share = future_share(parsed, time_series)
+            warning = future_warning(name, str(time_column), share)
             found += [warning] if warning else []
+        del series, parsed
     report("correlations", 0.8)
-    matrices = _correlations(frame, numbers, categories) if correlations else {}
+    matrices = _correlations(table, numbers, categories) if correlations else {}
     report("duplicates and missing values", 0.95)
-    duplicates = duplicate_rows(frame)
+    duplicates = facts.duplicate_rows()
     if duplicates:
         found.append(
             DataWarning(
@@ -202,17 +250,17 @@ def profile_frame(
                 "repeats are real events.",
             )
         )
-    if target is not None:
-        found += target_warnings(frame[target], task)
+    if target_series is not None:
+        found += target_warnings(target_series, task)
     report("done", 1.0)
     return DataProfile(
         title=title,
         n_rows=n_rows,
         n_columns=len(names),
-        memory_bytes=int(frame.memory_usage(index=False, deep=True).sum()),
+        memory_bytes=memory_bytes,
         columns=columns,
         duplicates=duplicates,
-        missing=missing_patterns(frame),
+        missing=facts.missing_patterns(names, missing),
         correlations=matrices,
         target=None if target is None else {"column": target, "task": task, "features": powers},
         warnings=found,
@@ -220,26 +268,24 @@ def profile_frame(
 
 
 def _correlations(
-    frame: pd.DataFrame, numbers: list[NumberColumn], categories: list[CategoryColumn]
+    table: Columns, numbers: list[NumberColumn], categories: list[CategoryColumn]
 ) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     # The products are small (columns x columns over blocks of rows): BLAS threads only add
     # contention, which on a busy machine costs several times the work itself.
     with threadpool_limits(limits=1, user_api="blas"):
-        _number_correlations(frame, numbers, result)
+        if len(numbers) >= 2:
+            labels = [c.name for c in numbers]
+            blocks = table.blocks(labels, BLOCK_ROWS)
+            result["pearson"] = {"columns": labels, "matrix": pearson_matrix(blocks, numbers)}
+            result["spearman"] = {
+                "columns": labels,
+                "matrix": spearman_matrix(numbers, table.n_rows),
+            }
     labels, matrix = cramers_matrix(categories)
     if len(labels) >= 2:
         result["cramers_v"] = {"columns": labels, "matrix": matrix}
     return result
-
-
-def _number_correlations(
-    frame: pd.DataFrame, numbers: list[NumberColumn], result: dict[str, dict[str, Any]]
-) -> None:
-    if len(numbers) >= 2:
-        labels = [c.name for c in numbers]
-        result["pearson"] = {"columns": labels, "matrix": pearson_matrix(frame, numbers)}
-        result["spearman"] = {"columns": labels, "matrix": spearman_matrix(numbers, len(frame))}
 
 
 def _datetime_stats(stats: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ linear interpolation between order statistics) so they agree with ``Series.mean/
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,14 @@ QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 30
 TOP_CATEGORIES = 10
 
+Keep = Callable[[np.ndarray], np.ndarray]
+"""Where a column's arrays live between passes (identity in memory; a memory-mapped file for
+tables too big to load, see :mod:`loopml.data._scan`)."""
+
+
+def _same(array: np.ndarray) -> np.ndarray:
+    return array
+
 
 @dataclass
 class NumberColumn:
@@ -28,7 +37,8 @@ class NumberColumn:
     (None when all values differ).
 
     ``rows_sorted`` is int32 and ``ranks`` float32 when that is exact (fewer than 2**23 values),
-    so a column costs ~9 bytes per row between passes.
+    and ``present`` of a column without missing values is a read-only broadcast ``True`` (no
+    memory), so a column costs ~8-9 bytes per row between passes.
     """
 
     name: str
@@ -93,9 +103,10 @@ def _quantile(sorted_values: np.ndarray, q: float) -> float:
     return a + (b - a) * weight if weight < 0.5 else b - (b - a) * (1 - weight)
 
 
-def number_column(name: str, series: pd.Series) -> NumberColumn:
+def number_column(name: str, series: pd.Series, *, keep: Keep = _same) -> NumberColumn:
     """Statistics of a number (or datetime) column: count, missing, distinct, min/max, mean,
-    std, quantiles, skewness, zeros, IQR outliers and a histogram."""
+    std, quantiles, skewness, zeros, IQR outliers and a histogram. ``keep`` stores the arrays
+    kept for later passes."""
     numbers = as_float(series)
     present = ~np.isnan(numbers)
     values = numbers[present] if not present.all() else numbers
@@ -140,7 +151,17 @@ def number_column(name: str, series: pd.Series) -> NumberColumn:
         )
     rows = np.flatnonzero(present)[order] if n < len(numbers) else order
     rows_sorted = rows.astype("int32") if len(numbers) < 2**31 else rows
-    return NumberColumn(name, present, rows_sorted, ranks, tie_starts, stats)
+    del numbers, values, order, sorted_values, rows
+    complete = n == len(present)
+    present = np.broadcast_to(np.True_, present.shape) if complete else keep(present)
+    return NumberColumn(
+        name,
+        present,
+        keep(rows_sorted),
+        keep(ranks),
+        None if tie_starts is None else keep(tie_starts),
+        stats,
+    )
 
 
 def _histogram(sorted_values: np.ndarray) -> dict[str, list[float]]:
@@ -153,11 +174,12 @@ def _histogram(sorted_values: np.ndarray) -> dict[str, list[float]]:
     return {"edges": edges.tolist(), "counts": np.diff(cuts).tolist()}
 
 
-def category_column(name: str, series: pd.Series) -> CategoryColumn:
+def category_column(name: str, series: pd.Series, *, keep: Keep = _same) -> CategoryColumn:
     """Statistics of a text, category or boolean column: count, missing, distinct, the most
-    frequent values with their counts, and text lengths."""
+    frequent values with their counts, and text lengths. ``codes`` are int32 when that is
+    exact; ``keep`` stores them for later passes."""
     codes, levels = pd.factorize(series, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype="int64")
+    codes = np.asarray(codes, dtype="int32" if len(levels) < 2**31 else "int64")
     counts = np.bincount(codes[codes >= 0], minlength=len(levels))
     n_missing = int((codes < 0).sum())
     top = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
@@ -176,7 +198,7 @@ def category_column(name: str, series: pd.Series) -> CategoryColumn:
             "max": int(lengths.max()),
             "mean": float((lengths * counts).sum() / max(counts.sum(), 1)),
         }
-    return CategoryColumn(name, codes, level_values, counts, stats)
+    return CategoryColumn(name, keep(codes), level_values, counts, stats)
 
 
 def _plain(value: Any) -> Any:

@@ -16,49 +16,70 @@ TOP_PATTERNS = 10
 _MAX_PATTERN_COLUMNS = 63
 
 
-def duplicate_rows(frame: pd.DataFrame) -> int | None:
-    """Rows that repeat an earlier row exactly (every column equal); None when some column
-    holds values that cannot be compared (lists, dicts).
+class RowFacts:
+    """What the column pass gathers for the dataset-level facts, one column at a time: a 64-bit
+    hash of every row (combined from each column's value hashes) and each column's missing
+    cells (bit-packed), so duplicates and missingness patterns need no second pass."""
 
-    Rows are compared by a 64-bit hash of all their values, so a count can only be off by a hash
-    collision (probability ~n²/2**65, about 3e-8 for a million rows).
-    """
-    try:
-        hashes = pd.util.hash_pandas_object(frame, index=False)
-    except TypeError:
+    _PRIME = np.uint64(0x100000001B3)
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.hashes: np.ndarray | None = np.zeros(n_rows, dtype="uint64")
+        self.missing: dict[str, np.ndarray] = {}
+
+    def add(self, name: str, series: pd.Series, n_missing: int) -> None:
+        """Fold ``series`` (the whole column ``name``, with ``n_missing`` missing cells) in."""
+        if n_missing:
+            self.missing[name] = np.packbits(series.isna().to_numpy())
+        if self.hashes is None:
+            return
         try:
-            return int(frame.duplicated().sum())
-        except TypeError:
+            values = pd.util.hash_pandas_object(series, index=False).to_numpy()
+        except TypeError:  # lists, dicts: rows cannot be compared
+            self.hashes = None
+            return
+        self.hashes ^= values
+        self.hashes *= self._PRIME
+
+    def duplicate_rows(self) -> int | None:
+        """Rows that repeat an earlier row exactly (every column equal); None when some column
+        holds values that cannot be compared. Rows are compared by their 64-bit hash, so a
+        count can only be off by a collision (probability ~n²/2**65, about 3e-8 for a million
+        rows)."""
+        if self.hashes is None:
             return None
-    return int(hashes.duplicated().sum())
+        ordered = np.sort(self.hashes)
+        return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
 
-
-def missing_patterns(frame: pd.DataFrame) -> dict[str, Any]:
-    """Missing values per column, rows with any missing value, and the most common patterns
-    (which columns are missing together) with their row counts."""
-    counts = frame.isna().sum()
-    with_missing = [str(c) for c in counts.index if counts[c] > 0]
-    with_missing.sort(key=lambda c: -int(counts[c]))
-    tracked = with_missing[:_MAX_PATTERN_COLUMNS]
-    codes = np.zeros(len(frame), dtype="uint64")
-    for bit, name in enumerate(tracked):
-        codes |= frame[name].isna().to_numpy().astype("uint64") << np.uint64(bit)
-    values, sizes = np.unique(codes, return_counts=True)
-    top = np.argsort(-sizes, kind="stable")[:TOP_PATTERNS]
-    patterns = [
-        {
-            "columns": [n for bit, n in enumerate(tracked) if int(values[i]) >> bit & 1],
-            "rows": int(sizes[i]),
+    def missing_patterns(self, names: list[str], counts: dict[str, int]) -> dict[str, Any]:
+        """Missing values per column (``counts``), rows with any missing value, and the most
+        common patterns (which columns are missing together) with their row counts."""
+        with_missing = [name for name in names if counts[name] > 0]
+        with_missing.sort(key=lambda c: -counts[c])
+        tracked = with_missing[:_MAX_PATTERN_COLUMNS]
+        codes = np.zeros(self.n_rows, dtype="uint64")
+        for bit, name in enumerate(tracked):
+            mask = np.unpackbits(self.missing[name], count=self.n_rows)
+            codes |= mask.astype("uint64") << np.uint64(bit)
+        values, sizes = np.unique(codes, return_counts=True)
+        top = np.argsort(-sizes, kind="stable")[:TOP_PATTERNS]
+        patterns = [
+            {
+                "columns": [n for bit, n in enumerate(tracked) if int(values[i]) >> bit & 1],
+                "rows": int(sizes[i]),
+            }
+            for i in top
+        ]
+        cells = sum(counts.values())
+        size = self.n_rows * len(names)
+        return {
+            "cells": int(cells),
+            "cells_share": float(cells / size) if size else 0.0,
+            "rows_with_missing": int((codes != 0).sum()),
+            "columns": {name: int(counts[name]) for name in with_missing},
+            "patterns": patterns,
         }
-        for i in top
-    ]
-    return {
-        "cells": int(counts.sum()),
-        "cells_share": float(counts.sum() / frame.size) if frame.size else 0.0,
-        "rows_with_missing": int((codes != 0).sum()),
-        "columns": {name: int(counts[name]) for name in with_missing},
-        "patterns": patterns,
-    }
 
 
 def column_warnings(name: str, kind: str, stats: dict[str, Any]) -> list[DataWarning]:
