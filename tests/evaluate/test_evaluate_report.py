@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from evaluate_cases import Case, predictions_of
-from plotly.offline import get_plotlyjs
 from sklearn import metrics as skm
 
 from loopml.errors import DataError, InvalidInputError
 from loopml.evaluate import EvaluationReport, evaluate_gates, evaluate_model
+from loopml.reports import plotly_js
 
-PLOTLY_MARKER = get_plotlyjs()[:60]
+PLOTLY_MARKER = str(plotly_js())[:60]
 
 
 @pytest.fixture(scope="module")

@@ -81,5 +81,5 @@ def test_families_resolve_in_training_order_with_the_dummy_first() -> None:
         "linear",
         "lightgbm",
     ]
-    with pytest.raises(InvalidInputError, match="Unknown model family 'xgboost'"):
-        resolve_families(["xgboost"])
+    with pytest.raises(InvalidInputError, match="Unknown model family 'catboost'"):
+        resolve_families(["catboost"])

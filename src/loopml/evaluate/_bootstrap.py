@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,9 +57,49 @@ def intervals_of(
         raise InvalidInputError(f"level must be between 0 and 1; got {level}.")
     names = _requested(scored, metrics)
     draws = _replicates(scored, names, n_boot, np.random.default_rng(seed))
+    return _percentile_intervals(draws, n_boot, level)
+
+
+def resampled_intervals(
+    statistic: Callable[[np.ndarray], Mapping[str, float]],
+    n_rows: int,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals of statistics that are not sums over rows.
+
+    ``statistic`` gets the row indices of one replicate (drawn with replacement from
+    ``range(n_rows)``) and returns ``{name: value}`` (NaN or a missing name where the replicate
+    leaves the value undefined); the same rule as :func:`intervals_of` then applies. Used for
+    clustering and anomaly metrics, which need the resampled rows themselves.
+
+    Raises:
+        InvalidInputError: ``n_boot`` < 2, ``level`` outside (0, 1) or ``n_rows`` < 1.
+    """
+    if n_boot < 2:
+        raise InvalidInputError(f"n_boot must be at least 2; got {n_boot}.")
+    if not 0 < level < 1:
+        raise InvalidInputError(f"level must be between 0 and 1; got {level}.")
+    if n_rows < 1:
+        raise InvalidInputError(f"n_rows must be at least 1; got {n_rows}.")
+    rng = np.random.default_rng(seed)
+    values: dict[str, np.ndarray] = {}
+    for b in range(n_boot):
+        for name, value in statistic(rng.integers(0, n_rows, size=n_rows)).items():
+            values.setdefault(name, np.full(n_boot, np.nan))[b] = float(value)
+    draws = values
+    return _percentile_intervals(draws, n_boot, level)
+
+
+def _percentile_intervals(
+    draws: Mapping[str, np.ndarray], n_boot: int, level: float
+) -> dict[str, tuple[float, float]]:
+    """Percentile interval per metric; omitted when undefined in more than half the replicates."""
     tail = (1 - level) / 2 * 100
     out: dict[str, tuple[float, float]] = {}
-    for name in sorted(names):
+    for name in sorted(draws):
         values = draws[name][np.isfinite(draws[name])]
         if values.size * 2 > n_boot:
             low, high = np.percentile(values, [tail, 100 - tail])

@@ -76,7 +76,9 @@ class ModelCard:
             )
         if r.n_unlabelled:
             notes.append(f"{r.n_unlabelled:,} evaluation row(s) had no label and were left out.")
-        if not r.shap:
+        if r.unsupervised:
+            notes += _unsupervised_caveats(r)
+        elif not r.shap:
             notes.append("No SHAP explanation for this model family (permutation importance only).")
         return notes
 
@@ -110,7 +112,7 @@ class ModelCard:
                 [
                     f"Problem: {self.problem or 'not stated in the charter'}",
                     f"Business KPI: {self.kpi or 'not stated in the charter'}",
-                    f"Task: {r.task}, predicting '{self.target}'; primary metric {self.metric}",
+                    self._task_line(),
                 ],
             ),
             (
@@ -124,9 +126,20 @@ class ModelCard:
                     else "Period: no time column",
                 ],
             ),
-            ("Evaluation", [f"On {r.n_rows:,} holdout rows", *metric_lines]),
-            ("Fairness", fairness_lines or ["No sensitive column is marked in the contract."]),
-            ("Worst slices", slice_lines or ["No slice is significantly worse than the rest."]),
+            (
+                "Evaluation",
+                [f"On {r.n_rows:,} holdout rows", *metric_lines, *_unsupervised_lines(r)],
+            ),
+            (
+                "Fairness",
+                fairness_lines
+                or [self._not_computed("No sensitive column is marked in the contract.")],
+            ),
+            (
+                "Worst slices",
+                slice_lines
+                or [self._not_computed("No slice is significantly worse than the rest.")],
+            ),
             (
                 "Gates",
                 [f"{'PASS' if g.passed else 'FAIL'} {g.name}: {g.message}" for g in r.gates]
@@ -144,6 +157,25 @@ class ModelCard:
                 ],
             ),
         ]
+
+    def _not_computed(self, otherwise: str) -> str:
+        """Fairness and slices are supervised analyses: say so for clustering and anomaly."""
+        if self.report.unsupervised:
+            return f"Not computed for {self.report.task} models."
+        return otherwise
+
+    def _task_line(self) -> str:
+        task = self.report.task
+        if task == "clustering":
+            return f"Task: clustering (no target); primary metric {self.metric or 'silhouette'}"
+        if task == "anomaly":
+            known = (
+                f"known anomalies in '{self.target}' are used only to evaluate"
+                if self.target
+                else "no known anomalies"
+            )
+            return f"Task: anomaly detection ({known}); primary metric {self.metric or 'none'}"
+        return f"Task: {task}, predicting '{self.target}'; primary metric {self.metric}"
 
     def to_markdown(self) -> str:
         lines = [f"# Model card: {self.report.model_ref}", ""]
@@ -166,3 +198,48 @@ class ModelCard:
             write_report(folder / CARD_MD, self.to_markdown()),
             write_report(folder / CARD_HTML, self.to_html()),
         )
+
+
+def _unsupervised_lines(r: EvaluationReport) -> list[str]:
+    """Cluster sizes, or what was flagged, for the Evaluation section."""
+    details = r.unsupervised
+    if not details:
+        return []
+    if r.task == "clustering":
+        sizes = ", ".join(
+            f"{'noise' if s['cluster'] == -1 else s['cluster']}: {s['count']:,}"
+            for s in details["sizes"]
+        )
+        return [f"Method: {details['method']}", f"Cluster sizes: {sizes}"]
+    lines = [
+        f"Method: {details['method']}",
+        f"Flagged: {details['flagged']:,} rows above the score threshold "
+        f"{format_number(details.get('threshold'))}",
+    ]
+    if details.get("labelled"):
+        lines.append(
+            f"Known anomalies: {details['known_anomalies']:,} (prevalence "
+            f"{format_number(details['prevalence'])}); precision and recall at k = {details['k']:,}"
+        )
+    return lines
+
+
+def _unsupervised_caveats(r: EvaluationReport) -> list[str]:
+    details = r.unsupervised
+    if r.task == "clustering":
+        notes = [
+            "Cluster ids are arbitrary labels: a retrained model may number its clusters "
+            "differently, so do not store them as stable categories.",
+            f"Silhouette was measured on a sample of {details['silhouette_sample']:,} rows.",
+        ]
+        if r.metrics.get("noise_share"):
+            notes.append(
+                f"{format_number(r.metrics['noise_share'])} of the rows fall in no cluster (noise)."
+            )
+        return notes
+    if not details.get("labelled"):
+        return [
+            "The evaluation data marks no known anomalies: detection quality is not measured, "
+            "only the share of rows flagged."
+        ]
+    return []

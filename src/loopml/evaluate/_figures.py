@@ -155,7 +155,7 @@ def confusion_figure(conf: dict[str, Any]) -> go.Figure:
 def actual_vs_predicted_figure(sample: dict[str, Any]) -> go.Figure:
     actual, predicted = sample["actual"], sample["predicted"]
     fig = go.Figure(
-        go.Scattergl(
+        go.Scatter(
             x=predicted, y=actual, mode="markers", name="rows", marker={"size": 5, "opacity": 0.5}
         )
     )
@@ -176,7 +176,7 @@ def actual_vs_predicted_figure(sample: dict[str, Any]) -> go.Figure:
 def residuals_figure(sample: dict[str, Any]) -> go.Figure:
     actual, predicted = np.asarray(sample["actual"]), np.asarray(sample["predicted"])
     fig = go.Figure(
-        go.Scattergl(
+        go.Scatter(
             x=predicted,
             y=actual - predicted,
             mode="markers",

@@ -12,6 +12,8 @@ from markupsafe import Markup
 from loopml.evaluate import _figures as figs
 from loopml.evaluate import _sections_html as sections
 from loopml.evaluate._metrics import GREATER_IS_BETTER
+from loopml.evaluate._unsupervised import UNSUPERVISED_GREATER_IS_BETTER
+from loopml.evaluate._unsupervised_html import unsupervised_sections
 from loopml.reports import figure_html, render_html
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ _HEADLINE = {
     "binary": ("roc_auc", "pr_auc", "f1", "accuracy"),
     "multiclass": ("accuracy", "f1_macro", "roc_auc", "log_loss"),
     "regression": ("rmse", "mae", "r2"),
+    "clustering": ("silhouette", "davies_bouldin", "calinski_harabasz"),
+    "anomaly": ("flagged_share", "precision_at_k", "roc_auc"),
 }
 
 
@@ -57,7 +61,11 @@ def _metric_rows(report: EvaluationReport) -> list[list[Any]]:
     rows = []
     for name, value in report.metrics.items():
         low, high = report.intervals.get(name, (None, None))
-        better = "higher" if GREATER_IS_BETTER.get(name, True) else "lower"
+        if report.unsupervised:
+            direction = UNSUPERVISED_GREATER_IS_BETTER.get(name)
+        else:
+            direction = GREATER_IS_BETTER.get(name, True)
+        better = "" if direction is None else ("higher" if direction else "lower")
         rows.append([name, value, low, high, better])
     return rows
 
@@ -114,5 +122,6 @@ def evaluation_html(report: EvaluationReport) -> str:
             [f["name"], f["mean_abs"]]
             for f in report.shap.get("features", [])[:TOP_IMPORTANCE_ROWS]
         ],
+        "unsupervised_sections": unsupervised_sections(report),
     }
     return render_html("evaluation.html", context)

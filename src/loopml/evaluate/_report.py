@@ -22,7 +22,7 @@ from loopml.evaluate._metrics import metrics_of
 from loopml.evaluate._scored import SUPPORTED_TASKS, score_arrays
 from loopml.evaluate._slices import worst_slices
 from loopml.reports import Report, to_jsonable, write_report
-from loopml.train._bundle import ModelBundle, Task
+from loopml.train._bundle import UNSUPERVISED, ModelBundle, Task
 
 HTML_NAME = "evaluation.html"
 JSON_NAME = "evaluation.json"
@@ -38,7 +38,8 @@ class EvaluationReport(Report):
     :func:`loopml.evaluate._fairness.fairness_summary`,
     :func:`loopml.evaluate._slices.worst_slices` and
     :func:`loopml.evaluate._explain.shap_importance` (each ``{}`` when not computed);
-    ``intervals`` are 95 % bootstrap intervals keyed like ``metrics``.
+    ``intervals`` are 95 % bootstrap intervals keyed like ``metrics``; ``unsupervised`` holds
+    the clustering/anomaly summaries of :mod:`loopml.evaluate._unsupervised`.
     """
 
     model_ref: str
@@ -52,6 +53,7 @@ class EvaluationReport(Report):
     fairness: dict[str, Any] = field(default_factory=dict)
     slices: dict[str, Any] = field(default_factory=dict)
     shap: dict[str, Any] = field(default_factory=dict)
+    unsupervised: dict[str, Any] = field(default_factory=dict)
     dataset_id: str | None = None
     classes: list[str] = field(default_factory=list)
     positive_class: str | None = None
@@ -84,6 +86,7 @@ class EvaluationReport(Report):
             "fairness": self.fairness,
             "slices": self.slices,
             "shap": self.shap,
+            "unsupervised": self.unsupervised,
         }
         return dict(to_jsonable(data))
 
@@ -109,6 +112,7 @@ class EvaluationReport(Report):
                 fairness=data.get("fairness", {}),
                 slices=data.get("slices", {}),
                 shap=data.get("shap", {}),
+                unsupervised=data.get("unsupervised", {}),
                 dataset_id=data.get("dataset_id"),
                 classes=list(data.get("classes", [])),
                 positive_class=data.get("positive_class"),
@@ -183,11 +187,26 @@ def evaluate_model(
     adds per-group metrics for the contract's sensitive columns found in ``frame``; ``slices``
     adds the worst-slice analysis; ``explanations`` adds mean |SHAP| per column on a sample.
 
+    Clustering and anomaly models are evaluated by
+    :func:`loopml.evaluate._unsupervised.evaluate_unsupervised` (no target needed).
+
     Raises:
         InvalidInputError: unsupported task, no target in the contract, labels the model
             does not know.
         DataError: the target or a feature column is missing, or no row is labelled.
     """
+    if bundle.task in UNSUPERVISED:
+        from loopml.evaluate._unsupervised import evaluate_unsupervised
+
+        return evaluate_unsupervised(
+            bundle,
+            frame,
+            model_ref=model_ref,
+            dataset_id=dataset_id,
+            gates=gates,
+            intervals=intervals,
+            seed=seed,
+        )
     labelled, target, n_unlabelled = _labelled_rows(bundle, frame)
     predictions = bundle.predict_frame(labelled)
     scored = score_arrays(

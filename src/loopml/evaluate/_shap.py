@@ -14,7 +14,6 @@ date parts) are summed into the input column they came from
 
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.compose import ColumnTransformer
 
 from loopml.errors import InvalidInputError
-from loopml.features import original_column_map
+from loopml.features import output_sources
 from loopml.train._bundle import ModelBundle
 
 _TREE_MODULES = ("lightgbm", "sklearn.ensemble", "sklearn.tree", "xgboost")
@@ -54,8 +52,11 @@ def _split(bundle: ModelBundle) -> tuple[Any, Any]:
 
 
 def explainer_kind(bundle: ModelBundle) -> str | None:
-    """``tree``, ``linear``, or None when the model has no fast exact SHAP path."""
-    _pre, model = _split(bundle)
+    """``tree``, ``linear``, or None when the model has no fast exact SHAP path (or its inputs
+    cannot be traced back to columns, e.g. after PCA)."""
+    pre, model = _split(bundle)
+    if pre is not None and output_sources(pre, bundle.feature_names) is None:
+        return None
     module = type(model).__module__
     if module.startswith(_TREE_MODULES) and (
         hasattr(model, "estimators_") or hasattr(model, "booster_") or hasattr(model, "tree_")
@@ -69,34 +70,20 @@ def explainer_kind(bundle: ModelBundle) -> str | None:
 def _column_matrix(bundle: ModelBundle, n_features: int) -> tuple[np.ndarray, list[str]]:
     """``M[f, c] = 1`` when output feature ``f`` comes from original column ``c``."""
     pre, _model = _split(bundle)
-    transformer = next(
-        (step for _name, step in getattr(pre, "steps", []) if isinstance(step, ColumnTransformer)),
-        None,
-    )
-    if transformer is None:
-        names = bundle.feature_names
-        if len(names) != n_features:
-            raise InvalidInputError(
-                "The model's inputs cannot be mapped back to its columns.",
-                hint="Build the pipeline with a ColumnTransformer as its first step.",
-            )
-        return np.eye(n_features), list(names)
-    sources = list(original_column_map(_without_empty(transformer)).values())
-    columns = [c for c in bundle.feature_names if c in set(sources)]
+    names = bundle.feature_names
+    sources = list(names) if pre is None else output_sources(pre, names)
+    if sources is None or len(sources) != n_features:
+        raise InvalidInputError(
+            "The model's inputs cannot be mapped back to its columns.",
+            hint="Build the pipeline with a ColumnTransformer as its first step.",
+        )
+    # Input columns in contract order, then derived features (columns of their own).
+    columns = [c for c in names if c in set(sources)]
+    columns += [s for s in dict.fromkeys(sources) if s not in set(columns)]
     index = {c: i for i, c in enumerate(columns)}
     matrix = np.zeros((n_features, len(columns)))
     matrix[np.arange(n_features), [index[s] for s in sources]] = 1.0
     return matrix, columns
-
-
-def _without_empty(transformer: ColumnTransformer) -> ColumnTransformer:
-    """A shallow copy without the transformers given no column: scikit-learn leaves those
-    unfitted, and they produce no output feature."""
-    trimmed = copy.copy(transformer)
-    trimmed.transformers_ = [
-        t for t in transformer.transformers_ if isinstance(t[2], str) or len(t[2]) > 0
-    ]
-    return trimmed
 
 
 def _dense(values: Any) -> np.ndarray:

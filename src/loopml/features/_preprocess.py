@@ -9,8 +9,8 @@ categories, missing values, unparseable dates). The styles:
   rare group or ignored); dates expanded into parts; text columns TF-IDF vectorised.
 - ``ordinal`` (random_forest, extra_trees): as ``scaled`` without scaling, categories ordinal
   encoded (unknown -> -1), text columns dropped.
-- ``native`` (lightgbm, hist_gradient_boosting): numbers and date parts keep NaN (the boosters
-  route missing values themselves), categories become pandas ``category`` columns that the
+- ``native`` (lightgbm, hist_gradient_boosting, xgboost): numbers and date parts keep NaN (the
+  boosters route missing values themselves), categories become pandas ``category`` columns that the
   boosters split on natively; text dropped.
 - ``none`` (dummy): every column is dropped; the estimator ignores its input.
 
@@ -28,7 +28,13 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+    TargetEncoder,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from loopml.data._contract import DataContract
@@ -54,6 +60,7 @@ FAMILY_STYLES: dict[str, PreprocessStyle] = {
     "extra_trees": "ordinal",
     "lightgbm": "native",
     "hist_gradient_boosting": "native",
+    "xgboost": "native",
     "kmeans": "scaled",
     "gaussian_mixture": "scaled",
     "dbscan": "scaled",
@@ -99,11 +106,36 @@ def preprocess_style(family: str) -> PreprocessStyle:
 class _ColumnGroups:
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    high_cardinality: list[str] = field(default_factory=list)
+    every_categorical: list[str] = field(default_factory=list)  # both kinds, contract order
     datetime: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
 
-def _column_groups(contract: DataContract) -> _ColumnGroups:
+@dataclass(frozen=True)
+class Encoding:
+    """How a preprocessor treats columns beyond the contract (see :class:`FeaturePlan`).
+
+    Attributes:
+        derived: names of derived numeric columns the input also holds.
+        target_encoded: categorical columns target-encoded (cross-fitted) by the ``scaled``
+            and ``ordinal`` styles instead of one-hot / ordinal encoded.
+        target_type: ``binary``, ``multiclass`` or ``continuous`` (the target encoder's).
+        scale: whether the ``scaled`` style standardises inside the transformer (False when a
+            later step scales).
+        dense: never return a sparse matrix (later steps need dense input).
+        seed: random seed of the target encoder's cross-fitting.
+    """
+
+    derived: tuple[str, ...] = ()
+    target_encoded: tuple[str, ...] = ()
+    target_type: str = "auto"
+    scale: bool = True
+    dense: bool = False
+    seed: int = 0
+
+
+def _column_groups(contract: DataContract, encoding: Encoding) -> _ColumnGroups:
     groups = _ColumnGroups()
     for spec in contract.feature_columns:
         if spec.role == "text":
@@ -113,15 +145,22 @@ def _column_groups(contract: DataContract) -> _ColumnGroups:
         elif spec.dtype == "datetime":
             groups.datetime.append(spec.name)
         else:  # boolean, category, string
-            groups.categorical.append(spec.name)
+            high = spec.name in encoding.target_encoded
+            (groups.high_cardinality if high else groups.categorical).append(spec.name)
+            groups.every_categorical.append(spec.name)
+    groups.numeric.extend(encoding.derived)
     return groups
 
 
-def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer:
+def build_preprocessor(
+    contract: DataContract, family: str, encoding: Encoding | None = None
+) -> ColumnTransformer:
     """An unfitted ColumnTransformer turning the contract's feature columns into model inputs.
 
     The output is a pandas DataFrame, except for the ``scaled`` style with text columns (TF-IDF
-    output may be sparse).
+    output may be sparse; a dense array with ``encoding.dense``). ``encoding`` adds derived
+    columns and target encoding of high-cardinality columns (the ``native`` style keeps its
+    native categories).
 
     Raises:
         InvalidInputError: ``family`` is unknown, or it can use none of the feature columns
@@ -129,6 +168,7 @@ def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer
         DataError: the contract has no feature columns.
     """
     style = preprocess_style(family)
+    encoding = encoding or Encoding()
     features = contract.feature_names
     if not features:
         raise DataError(
@@ -138,7 +178,7 @@ def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer
     if style == "none":
         transformers: list[tuple[str, Any, Any]] = [("unused", "drop", features)]
     else:
-        transformers = _transformers(_column_groups(contract), style)
+        transformers = _transformers(_column_groups(contract, encoding), style, encoding)
         if all(t == "drop" for _, t, _ in transformers):
             raise InvalidInputError(
                 f"The {family} family can use none of the feature columns "
@@ -146,7 +186,10 @@ def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer
                 hint="Train a linear family, or add numeric, categorical or date features.",
             )
     preprocessor = ColumnTransformer(
-        transformers, remainder="drop", verbose_feature_names_out=output_feature_name
+        transformers,
+        remainder="drop",
+        verbose_feature_names_out=output_feature_name,
+        sparse_threshold=0.0 if encoding.dense else 0.3,
     )
     has_text = any(name.startswith("text_") for name, _, _ in transformers)
     if not has_text:
@@ -154,14 +197,23 @@ def build_preprocessor(contract: DataContract, family: str) -> ColumnTransformer
     return preprocessor
 
 
-def _transformers(groups: _ColumnGroups, style: PreprocessStyle) -> list[tuple[str, Any, Any]]:
+def _transformers(
+    groups: _ColumnGroups, style: PreprocessStyle, encoding: Encoding
+) -> list[tuple[str, Any, Any]]:
     out: list[tuple[str, Any, Any]] = []
+    scaled = style == "scaled" and encoding.scale
     if groups.numeric:
-        out.append(("numeric", _numeric_pipeline(style), groups.numeric))
-    if groups.categorical:
-        out.append(("categorical", _categorical_pipeline(style), groups.categorical))
+        out.append(("numeric", _numeric_pipeline(style, scaled), groups.numeric))
+    categorical, high = groups.categorical, groups.high_cardinality
+    if style == "native":  # the boosters split on native categories, whatever their number
+        categorical, high = groups.every_categorical, []
+    if categorical:
+        out.append(("categorical", _categorical_pipeline(style), categorical))
+    if high:
+        target = _target_pipeline(encoding, scaled)
+        out.append(("high_cardinality", target, high))
     if groups.datetime:
-        out.append(("datetime", _datetime_pipeline(style), groups.datetime))
+        out.append(("datetime", _datetime_pipeline(style, scaled), groups.datetime))
     if groups.text and style == "scaled":
         # One vectoriser per column: a column name (not a list) hands it a 1-D series of text.
         out.extend((f"text_{i}", _text_pipeline(), col) for i, col in enumerate(groups.text))
@@ -170,22 +222,37 @@ def _transformers(groups: _ColumnGroups, style: PreprocessStyle) -> list[tuple[s
     return out
 
 
-def _imputed(style: PreprocessStyle) -> list[tuple[str, Any]]:
+def _imputed(style: PreprocessStyle, scaled: bool) -> list[tuple[str, Any]]:
     steps: list[tuple[str, Any]] = []
     if style != "native":
         steps.append(("impute", SimpleImputer(strategy="median", add_indicator=True)))
-    if style == "scaled":
+    if scaled:
         steps.append(("scale", StandardScaler()))
     return steps
 
 
-def _numeric_pipeline(style: PreprocessStyle) -> Pipeline:
+def _numeric_pipeline(style: PreprocessStyle, scaled: bool) -> Pipeline:
     to_numbers = FunctionTransformer(as_numbers, feature_names_out="one-to-one")
-    return Pipeline([("as_numbers", to_numbers), *_imputed(style)])
+    return Pipeline([("as_numbers", to_numbers), *_imputed(style, scaled)])
 
 
-def _datetime_pipeline(style: PreprocessStyle) -> Pipeline:
-    return Pipeline([("parts", DatetimeParts()), *_imputed(style)])
+def _datetime_pipeline(style: PreprocessStyle, scaled: bool) -> Pipeline:
+    return Pipeline([("parts", DatetimeParts()), *_imputed(style, scaled)])
+
+
+def _target_pipeline(encoding: Encoding, scaled: bool) -> Pipeline:
+    """High-cardinality categories replaced by the (cross-fitted) mean target per category."""
+    encoder = TargetEncoder(
+        target_type=encoding.target_type, shuffle=True, random_state=encoding.seed
+    )
+    steps: list[tuple[str, Any]] = [
+        ("as_labels", FunctionTransformer(as_labels, feature_names_out="one-to-one")),
+        ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LABEL)),
+        ("encode", encoder),
+    ]
+    if scaled:
+        steps.append(("scale", StandardScaler()))
+    return Pipeline(steps)
 
 
 def _categorical_pipeline(style: PreprocessStyle) -> Pipeline:
@@ -249,6 +316,8 @@ def original_column_map(preprocessor: ColumnTransformer) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for name, transformer, columns in _fitted_transformers(preprocessor):
         if isinstance(transformer, str):  # "drop" / "passthrough" of an empty remainder
+            continue
+        if not isinstance(columns, str) and len(columns) == 0:  # left unfitted, no output
             continue
         if isinstance(columns, str):
             inner = transformer.get_feature_names_out([columns])

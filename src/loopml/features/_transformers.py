@@ -40,10 +40,47 @@ def as_labels(frame: pd.DataFrame) -> pd.DataFrame:
     as a number in one file and as text in a request encodes the same way.
     """
     frame = _as_frame(frame)
+    if len(frame) >= _FACTORIZE_ROWS:
+        return _as_labels_by_value(frame)
     # One vectorised pass over all cells (pandas per-column maps cost ~1 ms each per call,
     # which dominates single-row prediction latency).
     labels = _to_label(frame.to_numpy(dtype=object))
     return pd.DataFrame(labels, index=frame.index, columns=frame.columns, dtype=object)
+
+
+_FACTORIZE_ROWS = 1_000
+"""From this many rows, :func:`as_labels` labels each distinct value once (batch scoring)."""
+
+
+def _as_labels_by_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`as_labels` computed once per distinct value of each column, then spread.
+
+    Only for columns whose distinct values cannot collide under hashing while labelling
+    differently (``True == 1`` hashes alike but labels ``"True"`` vs ``"1"``): numbers, booleans
+    and strings; other columns take the per-cell path. The result is identical.
+    """
+    columns = []
+    for _, column in frame.items():
+        if _factorizable(column):
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            labels = np.append(_to_label(np.asarray(uniques, dtype=object)), np.nan)
+            columns.append(labels.astype(object)[codes])
+        else:
+            columns.append(_to_label(column.to_numpy(dtype=object)).astype(object))
+    labels = np.column_stack(columns) if columns else np.empty((len(frame), 0), dtype=object)
+    return pd.DataFrame(labels, index=frame.index, columns=frame.columns, dtype=object)
+
+
+def _factorizable(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _factorizable(pd.Series(dtype.categories))
+    if pd.api.types.is_bool_dtype(dtype):
+        return True
+    typed = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+    if typed and not pd.api.types.is_object_dtype(dtype):
+        return True
+    return bool(pd.api.types.infer_dtype(column, skipna=True) == "string")
 
 
 def as_documents(column: pd.Series | pd.DataFrame) -> pd.Series:
@@ -139,8 +176,9 @@ class CategoricalCodes(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = frame.shape[1]
+        # Integer categories: XGBoost refuses floating-point category values.
         self.categories_ = [
-            np.sort(pd.to_numeric(col, errors="coerce").dropna().unique())
+            np.sort(pd.to_numeric(col, errors="coerce").dropna().unique()).astype("int64")
             for _, col in frame.items()
         ]
         return self

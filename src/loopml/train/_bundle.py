@@ -96,9 +96,17 @@ class ModelBundle:
         """
         X = self.features(frame)
         if self.task in UNSUPERVISED:
-            labels = np.asarray(self.pipeline.predict(X), dtype=int)
-            scores = np.asarray(self.pipeline.score_samples(X), dtype=float)
-            return pd.DataFrame({"prediction": labels, "score": scores}, index=frame.index)
+            if hasattr(self.pipeline, "predict_with_score"):  # preprocesses the rows once
+                labels, scores = self.pipeline.predict_with_score(X)
+            else:
+                labels, scores = self.pipeline.predict(X), self.pipeline.score_samples(X)
+            return pd.DataFrame(
+                {
+                    "prediction": np.asarray(labels, dtype=int),
+                    "score": np.asarray(scores, dtype=float),
+                },
+                index=frame.index,
+            )
         if not self.is_classifier:
             values = np.asarray(self.pipeline.predict(X), dtype=float)
             return pd.DataFrame({"prediction": values}, index=frame.index)

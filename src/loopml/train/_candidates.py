@@ -24,8 +24,9 @@ from sklearn.pipeline import Pipeline
 
 from loopml.data._contract import DataContract
 from loopml.errors import InvalidInputError
-from loopml.features import build_preprocessor
+from loopml.features import FeaturePlan, feature_steps
 from loopml.train import _more_families as more
+from loopml.train._accelerator import lightgbm_device
 from loopml.train._metrics import TrainTask
 from loopml.train._space import Choice, FloatRange, IntRange, ParamSpace
 
@@ -84,19 +85,20 @@ class CandidateFamily:
         params: Mapping[str, Any] | None = None,
         seed: int = 0,
         n_jobs: int = N_JOBS,
+        plan: FeaturePlan | None = None,
     ) -> Pipeline:
         """An unfitted pipeline: the family's preprocessor followed by its estimator.
 
-        ``n_jobs`` is the number of threads of multi-threaded estimators.
+        ``n_jobs`` is the number of threads of multi-threaded estimators. ``plan`` adds the
+        charter's feature engineering (derived features, target encoding, selection, PCA; see
+        :func:`loopml.features.feature_steps`).
 
         Raises:
             InvalidInputError: unknown parameter, or the family can use no feature column.
             DataError: the contract has no feature columns.
         """
         estimator = self._estimator(task, self.params(task, params), seed, n_jobs)
-        return Pipeline(
-            [("preprocess", build_preprocessor(contract, self.name)), ("model", estimator)]
-        )
+        return Pipeline([*feature_steps(contract, self.name, plan), ("model", estimator)])
 
 
 def _is_classification(task: TrainTask) -> bool:
@@ -176,6 +178,8 @@ def _lightgbm(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -
         "deterministic": True,
         "force_col_wise": True,
     }
+    if lightgbm_device() == "cuda":  # only when this build trains on a visible GPU
+        fixed["device_type"] = "cuda"
     cls = LGBMClassifier if _is_classification(task) else LGBMRegressor
     return cls(**fixed, **params)
 
@@ -238,6 +242,11 @@ FAMILIES: dict[str, CandidateFamily] = {
             _forest_space,
             _forest_builder(RandomForestClassifier, RandomForestRegressor),
         ),
+        *(
+            [CandidateFamily("xgboost", 3, 5.0, more.xgb_defaults, more.xgb_space, more.xgb)]
+            if more.xgboost_installed()
+            else []
+        ),
         CandidateFamily(
             "mlp", 3, 6.0, more.mlp_defaults, more.mlp_space, more.mlp, more.MAX_ROWS["mlp"]
         ),
@@ -251,9 +260,11 @@ FAMILIES: dict[str, CandidateFamily] = {
 }
 """Every family, in the order training tries them (baselines first, then expected value)."""
 
-OPT_IN_FAMILIES = frozenset({"hist_gradient_boosting"})
-"""Families trained only when named: histogram boosting duplicates LightGBM and its OpenMP
-threads cannot be limited per model (it slows sharply on a shared machine)."""
+OPT_IN_FAMILIES = frozenset({"hist_gradient_boosting", "xgboost"})
+"""Families trained only when named: histogram boosting and XGBoost duplicate LightGBM (the
+same kind of model, at a share of the time budget that LightGBM's tuning uses better), and
+histogram boosting's OpenMP threads cannot be limited per model (it slows sharply on a shared
+machine). XGBoost is a family only when the optional ``xgboost`` package is installed."""
 
 DEFAULT_FAMILIES: tuple[str, ...] = tuple(n for n in FAMILIES if n not in OPT_IN_FAMILIES)
 """The families trained when none are named."""

@@ -9,7 +9,13 @@ The phases of :func:`train_candidates`, all inside one time budget:
    when its share would not allow a few trials);
 3. each fitted family is calibrated (binary, when it lowers log loss), given its decision
    threshold, refitted on all rows and timed; one over the latency budget is excluded;
-4. with ``ensemble``, the best families are blended when that beats the best one by a margin.
+4. with ``ensemble``, the best families are blended when that beats the best one by a margin;
+5. with ``self_training`` (classification), the best family is self-trained with the rows whose
+   target is missing and competes as the ``self_training`` candidate (chosen when its
+   cross-validated score on labelled rows is at least the best one's).
+
+The charter's feature engineering (``features``: derived features, target encoding, selection,
+PCA) is planned once (:func:`loopml.features.plan_features`) and built into every pipeline.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from typing import Any
 
 import pandas as pd
 
+from loopml.charter._model import FeaturesSpec
 from loopml.data._contract import DataContract
 from loopml.errors import InvalidInputError, LoopmlError
+from loopml.features import plan_features
 from loopml.train._candidates import N_JOBS, CandidateFamily, resolve_families
 from loopml.train._decision import Costs, ThresholdStrategy
 from loopml.train._finish import (
@@ -37,6 +45,7 @@ from loopml.train._finish import (
 from loopml.train._fitting import StopFolds
 from loopml.train._metrics import TrainTask, get_metric
 from loopml.train._result import CandidateResult, TrainingResult
+from loopml.train._self_training import self_train
 from loopml.train._session import REFIT_FACTOR, Session
 from loopml.train._summary import feature_notes, summarise
 from loopml.train._training_data import CvStrategy, make_folds, prepare_training_data
@@ -44,6 +53,9 @@ from loopml.train._tuning import SamplerName, TrialRecord
 from loopml.train._tuning_phase import tune_best
 
 BUDGET_SKIP = "skipped: time budget"
+BASELINES = ("dummy", "linear")
+SELF_TRAINING_SHARE = 0.25
+"""With self-training, the other phases must end within the rest of the budget."""
 EXPLORE_SHARE = 0.5
 """When tuning, default configurations (beyond the baselines) must fit in this share of the
 budget, so that tuning gets the rest."""
@@ -69,6 +81,8 @@ def train_candidates(
     trials: int | Mapping[str, int] | None = None,
     ensemble: bool = False,
     max_latency_ms: float | None = None,
+    features: FeaturesSpec | None = None,
+    self_training: bool = False,
     n_jobs: int = N_JOBS,
     on_candidate: Callable[[CandidateResult], None] | None = None,
     on_trial: Callable[[TrialRecord], None] | None = None,
@@ -88,13 +102,18 @@ def train_candidates(
     ``costs``, ``auto``) is chosen on out-of-fold predictions; ``calibrate_probabilities`` adds a
     sigmoid or isotonic calibration when it lowers cross-validated log loss. ``ensemble`` blends
     the best families when that beats the best one. ``max_latency_ms`` excludes a candidate
-    whose single-row p99 latency exceeds it. ``cv_strategy`` defaults to stratified
-    (classification) or kfold (regression). ``n_jobs`` is the threads per model. Same inputs,
-    ``seed``, ``n_jobs`` and (when tuning) ``trials`` give the same scores. ``on_candidate`` is
-    called with each final candidate, ``on_trial`` with each tuning trial.
+    whose single-row p99 latency exceeds it. ``features`` is the charter's feature engineering
+    (default: its defaults, i.e. target encoding of high-cardinality columns). With
+    ``self_training`` (classification), rows without a target are kept and the best family is
+    also self-trained with them (see :mod:`loopml.train._self_training`). ``cv_strategy``
+    defaults to stratified (classification) or kfold (regression). ``n_jobs`` is the threads
+    per model. Same inputs, ``seed``, ``n_jobs`` and (when tuning) ``trials`` give the same
+    scores. ``on_candidate`` is called with each final candidate, ``on_trial`` with each tuning
+    trial.
 
     Raises:
-        InvalidInputError: unknown task, metric, family, sampler or threshold strategy; bad
+        InvalidInputError: unknown task, metric, family, sampler or threshold strategy; an
+            invalid derived feature; bad
             ``time_budget``/``cv_folds``/``trials``; a ``positive_class`` that is not a class; a
             task that does not fit the target; ``cost`` threshold without ``costs``.
         DataError: missing columns, no feature columns, one class, a class with one row, a
@@ -109,7 +128,10 @@ def train_candidates(
     _check_options(threshold, costs, trials)
     chosen_metric = get_metric(metric, task)
     family_list = resolve_families(families)
-    data = prepare_training_data(frame, contract, task, positive_class)
+    data = prepare_training_data(
+        frame, contract, task, positive_class, keep_unlabelled=self_training
+    )
+    plan = plan_features(features, contract, data.X, task=task, seed=seed)
     folds, fold_notes = make_folds(data, task, strategy=cv_strategy, n_folds=cv_folds, seed=seed)
     session = Session(
         data=data,
@@ -131,16 +153,20 @@ def train_candidates(
         trials=dict(trials) if isinstance(trials, Mapping) else trials,
         ensemble=ensemble,
         max_latency_ms=max_latency_ms,
+        plan=plan,
     )
-    notes = [*data.warnings, *fold_notes, *feature_notes(data.X)]
+    if data.X_unlabelled is not None:  # self-training runs last: keep its share of the budget
+        session.deadline = started + (1 - SELF_TRAINING_SHARE) * time_budget
+    notes = [*data.warnings, *fold_notes, *feature_notes(data.X), *plan.notes]
     constant = bool(data.X.nunique(dropna=False).max() <= 1)
     explore_end = 0.4 if tune else 0.8
-    states = []
+    states: list[FamilyState] = []
     for position, family in enumerate(family_list):
         session.report(
             f"{family.name}: cross-validating", explore_end * position / len(family_list)
         )
-        states.append(_explore(session, family, constant))
+        reserve = any(s.result.ok and s.family.name not in BASELINES for s in states)
+        states.append(_explore(session, family, constant, reserve))
     if tune:
         tune_best(session, states, on_trial, explore_end)
     notes.extend(_finish_all(session, states, explore_end if not tune else 0.85))
@@ -151,11 +177,20 @@ def train_candidates(
             results.append(candidate)
         if note:
             notes.append(note)
+    preferred = None
+    if data.X_unlabelled is not None:
+        session.deadline = started + time_budget
+        session.report("self-training", 0.97)
+        preferred, note = self_train(session, states)
+        if preferred is not None and not exceeds_latency(session, preferred):
+            results.append(preferred)
+        if note:
+            notes.append(note)
     for result in results:
         if on_candidate is not None:
             on_candidate(result)
     session.report("done", 1.0)
-    return summarise(session, results, notes, time.perf_counter() - started)
+    return summarise(session, results, notes, time.perf_counter() - started, preferred)
 
 
 def _check_options(
@@ -173,8 +208,12 @@ def _check_options(
         )
 
 
-def _skip_reason(session: Session, family: CandidateFamily, constant: bool) -> str:
-    """Why ``family`` should not start (empty if it may)."""
+def _skip_reason(
+    session: Session, family: CandidateFamily, constant: bool, reserve: bool = True
+) -> str:
+    """Why ``family`` should not start (empty if it may). ``reserve``: keep the tuning share of
+    the budget free (not for the first family beyond the baselines: tuning the linear model
+    is no reason to leave the data's most promising family untried)."""
     if family.name == "dummy":
         return ""
     if constant:
@@ -189,7 +228,7 @@ def _skip_reason(session: Session, family: CandidateFamily, constant: bool) -> s
         planned = per_fold * (len(session.folds) + REFIT_FACTOR)
     left = session.remaining()
     allowed = left
-    if session.tune and family.name != "linear":
+    if session.tune and family.name != "linear" and reserve:
         allowed -= (1 - EXPLORE_SHARE) * session.time_budget
     if left <= 0 or (planned is not None and planned > allowed):
         estimate = "" if planned is None else f"needs about {planned:.1f}s, "
@@ -197,19 +236,19 @@ def _skip_reason(session: Session, family: CandidateFamily, constant: bool) -> s
     return ""
 
 
-def _explore(session: Session, family: CandidateFamily, constant: bool) -> FamilyState:
-    """Cross-validate the family's default configuration."""
+def _explore(
+    session: Session, family: CandidateFamily, constant: bool, reserve: bool = True
+) -> FamilyState:
+    """Cross-validate the family's default configuration (see ``_skip_reason``)."""
     params = family.default_params(session.task)
     state = FamilyState(family, CandidateResult(family=family.name, params=params))
     result = state.result
-    reason = _skip_reason(session, family, constant)
+    reason = _skip_reason(session, family, constant, reserve)
     if reason:
         result.status, result.reason = "skipped", reason
         return state
     try:
-        state.pipeline = family.build(
-            session.contract, session.task, params, seed=session.seed, n_jobs=session.n_jobs
-        )
+        state.pipeline = session.build(family, params)
     except LoopmlError as exc:  # the family cannot use these columns: skip it, say why
         result.status, result.reason = "skipped", f"skipped: {exc}"
         return state

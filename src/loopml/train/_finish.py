@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from loopml.features import dropped_columns
+from loopml.features import dropped_columns, pca_report, selection_report
 from loopml.train._bundle import ModelBundle
 from loopml.train._candidates import CandidateFamily
 from loopml.train._decision import (
@@ -127,7 +127,13 @@ def refit(session: Session, state: FamilyState) -> None:
         calibrator = ProbabilityCalibrator(state.calibration)  # type: ignore[arg-type]
         calibrator.fit(oof[rows, pos], data.y[rows] == pos)
         model = CalibratedModel(model, calibrator, pos)
-    extra = {"dropped_columns": dropped_columns(preprocess), "calibration": state.calibration}
+    result.features = {"dropped": selection_report(model), "pca": pca_report(model)}
+    extra = {
+        "dropped_columns": dropped_columns(preprocess),
+        "calibration": state.calibration,
+        "feature_selection": result.features["dropped"],
+        "pca": result.features["pca"],
+    }
     result.bundle = make_bundle(session, result, model, state.evaluation.oof, extra)
 
 

@@ -1,4 +1,4 @@
-"""Families beyond the core ones: histogram gradient boosting, SVM, k-NN and a small MLP.
+"""Families beyond the core ones: histogram gradient boosting, XGBoost, SVM, k-NN, a small MLP.
 
 Each is given as (defaults, search space, estimator builder), the three callables a
 :class:`~loopml.train.CandidateFamily` is made of. SVM, k-NN and MLP only make sense on small
@@ -16,6 +16,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
+from loopml.train._accelerator import xgboost_device
 from loopml.train._metrics import TrainTask
 from loopml.train._space import Choice, FloatRange, IntRange, ParamSpace
 
@@ -58,6 +59,56 @@ def hgb(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     # Categories arrive as pandas ``category`` columns (the "native" preprocessing style).
     cls = HistGradientBoostingClassifier if _classification(task) else HistGradientBoostingRegressor
     return cls(random_state=seed, categorical_features="from_dtype", **params)
+
+
+# -- xgboost (optional: only when the xgboost package is installed) ------------------------------
+def xgboost_installed() -> bool:
+    """Whether the optional ``xgboost`` package can be imported."""
+    try:
+        import xgboost  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def xgb_defaults(task: TrainTask) -> dict[str, Any]:
+    return {
+        "n_estimators": 300,
+        "learning_rate": 0.05,
+        "max_depth": 6,
+        "min_child_weight": 1.0,
+        "subsample": 0.8,
+        "colsample_bytree": 0.8,
+        "reg_lambda": 1.0,
+    }
+
+
+def xgb_space(task: TrainTask) -> ParamSpace:
+    return {
+        "n_estimators": IntRange(100, 1000, log=True),
+        "learning_rate": FloatRange(0.01, 0.3, log=True),
+        "max_depth": IntRange(3, 10),
+        "min_child_weight": FloatRange(0.5, 20.0, log=True),
+        "subsample": FloatRange(0.5, 1.0),
+        "colsample_bytree": FloatRange(0.5, 1.0),
+        "reg_lambda": FloatRange(1e-3, 10.0, log=True),
+    }
+
+
+def xgb(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+    import xgboost
+
+    # Categories arrive as pandas ``category`` columns (the "native" style), split natively.
+    fixed: dict[str, Any] = {
+        "tree_method": "hist",
+        "enable_categorical": True,
+        "max_cat_to_onehot": 1,
+        "random_state": seed,
+        "n_jobs": n_jobs,
+        "device": xgboost_device(),
+    }
+    cls = xgboost.XGBClassifier if _classification(task) else xgboost.XGBRegressor
+    return cls(**fixed, **params)
 
 
 # -- support vector machine ----------------------------------------------------------------------

@@ -30,6 +30,9 @@ class CandidateResult:
         n_trials: tuning trials run for this family (0: default configuration only).
         bundle: the refitted model (None unless ok).
         warnings: distinct warnings raised while fitting.
+        features: what the refitted pipeline's feature engineering decided: ``dropped``
+            (feature selection: ``{column, reason, score}`` per dropped column) and ``pca``
+            (``{components, explained_variance}`` or None).
     """
 
     family: str
@@ -46,6 +49,7 @@ class CandidateResult:
     n_trials: int = 0
     bundle: ModelBundle | None = None
     warnings: list[str] = field(default_factory=list)
+    features: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -67,6 +71,7 @@ class CandidateResult:
             "trials": self.n_trials,
             "params": dict(self.params),
             "warnings": list(self.warnings),
+            "features": dict(self.features),
         }
 
 
@@ -81,7 +86,9 @@ class TrainingResult:
     ``best`` has the best ``cv_mean`` in the metric's direction; ties go to the simpler family.
     ``baseline_score`` is the better of the dummy and linear baselines' ``cv_mean``.
     ``trials`` is the number of tuning trials per tuned family: pass it back as
-    ``train_candidates(trials=…)`` to replay the search exactly.
+    ``train_candidates(trials=…)`` to replay the search exactly. ``features`` describes the
+    feature plan (derived features, target-encoded columns, selection, PCA);
+    ``unlabelled_rows`` counts rows without a target kept for self-training.
     """
 
     candidates: list[CandidateResult]
@@ -99,6 +106,21 @@ class TrainingResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     trials: dict[str, int] = field(default_factory=dict)
+    features: dict[str, Any] = field(default_factory=dict)
+    unlabelled_rows: int = 0
+
+    @property
+    def feature_selection(self) -> list[dict[str, Any]]:
+        """What feature selection dropped in the best candidate: ``{column, reason, score}``."""
+        return list(self.best.features.get("dropped") or [])
+
+    @property
+    def pseudo_labels(self) -> int | None:
+        """Pseudo-labels the self-trained candidate added (None when none was trained)."""
+        for result in self.candidates:
+            if result.family == "self_training" and result.ok:
+                return int(result.params.get("pseudo_labels", 0))
+        return None
 
     def candidate(self, family: str) -> CandidateResult:
         """The result of ``family``. Raises KeyError if it was not among the candidates."""

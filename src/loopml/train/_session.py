@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from loopml.data._contract import DataContract
+from loopml.features import FeaturePlan
 from loopml.train._decision import Costs, ThresholdStrategy
 from loopml.train._fitting import run_folds
 from loopml.train._metrics import Metric, TrainTask
@@ -44,6 +45,7 @@ class Session:
     trials: dict[str, int] | int | None = None
     ensemble: bool = False
     max_latency_ms: float | None = None
+    plan: FeaturePlan | None = None
     fold_seconds: float | None = None  # per-fold time of the last cross-validated family
     fold_cost: float = 1.0  # that family's relative cost
 
@@ -75,6 +77,12 @@ class Session:
             return self.metric.score(y_true, y_score, positive_index=self.data.positive_index)
         except ValueError:
             return math.nan
+
+    def build(self, family: Any, params: dict[str, Any] | None = None) -> Any:
+        """``family``'s unfitted pipeline with ``params``, the session's seed and feature plan."""
+        return family.build(
+            self.contract, self.task, params, seed=self.seed, n_jobs=self.n_jobs, plan=self.plan
+        )
 
     def evaluate(
         self, pipeline: Any, after_fold: Callable[[int, list[float], float], None]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from loopml.errors import TrainingError
 from loopml.train._candidates import FAMILIES
 from loopml.train._result import CandidateResult, TrainingResult
+from loopml.train._self_training import SELF_TRAINING
 from loopml.train._session import Session
 
 ENSEMBLE_COMPLEXITY = 10
@@ -32,10 +34,74 @@ def _complexity(result: CandidateResult) -> int:
     return ENSEMBLE_COMPLEXITY if family is None else family.complexity
 
 
+def _on_common_folds(
+    best: CandidateResult, scored: list[tuple[float, CandidateResult]], sign: float
+) -> CandidateResult:
+    """``best``, unless it was cross-validated on fewer folds (the time budget stopped it) and
+    another candidate scores better on those same folds: fold difficulty differs, so a mean
+    over two folds is not comparable with a mean over five."""
+    k = len(best.fold_scores)
+    if k == 0:
+        return best
+    own = sign * float(np.nanmean(best.fold_scores))
+    rivals = [
+        (sign * float(np.nanmean(r.fold_scores[:k])), r)
+        for _, r in scored
+        if r is not best and len(r.fold_scores) > k and r.family != "dummy"
+    ]
+    better = [(score, r) for score, r in rivals if score > own]
+    return max(better, key=lambda item: item[0])[1] if better else best
+
+
+def _within_noise(best: CandidateResult, other: CandidateResult, sign: float) -> bool:
+    """Whether ``best`` beats ``other`` by less than one standard error of their paired
+    per-fold differences, on the folds both were scored on (at least three)."""
+    k = min(len(best.fold_scores), len(other.fold_scores))
+    a, b = np.asarray(best.fold_scores[:k], float), np.asarray(other.fold_scores[:k], float)
+    if k < 3 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return False
+    differences = sign * (a - b)
+    error = float(differences.std(ddof=1)) / math.sqrt(len(differences))
+    return float(differences.mean()) <= error
+
+
+def _simplest_within_noise(
+    best: CandidateResult,
+    scored: list[tuple[float, CandidateResult]],
+    sign: float,
+    notes: list[str],
+) -> CandidateResult:
+    """The simplest candidate (never the dummy) whose CV score is within noise of ``best``'s:
+    the one-standard-error rule, so that a small dataset is not lost to an overfit booster."""
+    simpler = [
+        (score, r)
+        for score, r in scored
+        if r.family not in ("dummy", SELF_TRAINING)
+        and len(r.fold_scores) >= len(best.fold_scores)
+        and _complexity(r) < _complexity(best)
+        and _within_noise(best, r, sign)
+    ]
+    if not simpler:
+        return best
+    _, chosen = min(simpler, key=lambda item: (_complexity(item[1]), -item[0]))
+    notes.append(
+        f"Chose {chosen.family} over {best.family}: its cross-validated score is within one "
+        "standard error of the fold-by-fold differences, and it is the simpler model."
+    )
+    return chosen
+
+
 def summarise(
-    session: Session, results: list[CandidateResult], notes: list[str], seconds: float
+    session: Session,
+    results: list[CandidateResult],
+    notes: list[str],
+    seconds: float,
+    preferred: CandidateResult | None = None,
 ) -> TrainingResult:
-    """The result: the best ``ok`` candidate by CV score (ties to the simpler one).
+    """The result: the best ``ok`` candidate by CV score (ties to the simpler one); a simpler
+    candidate within one standard error of it (paired over folds) is preferred.
+
+    ``preferred`` (the self-trained candidate) wins when its score is at least the best one's.
 
     Raises:
         TrainingError: no candidate could be fitted (the message gives each one's reason).
@@ -50,7 +116,17 @@ def summarise(
         )
     top = max(score for score, _ in scored)
     tied = [r for score, r in scored if math.isclose(score, top, rel_tol=1e-9, abs_tol=1e-12)]
-    best = min(tied, key=_complexity)
+    best = _on_common_folds(min(tied, key=_complexity), scored, sign)
+    top = sign * (best.cv_mean or 0.0)
+    best = _simplest_within_noise(best, scored, sign, notes)
+    if preferred is not None and preferred.ok and preferred.cv_mean is not None:
+        if sign * preferred.cv_mean >= top - 1e-12:
+            best = preferred
+        else:
+            notes.append(
+                f"The self-trained model scored below {best.family} in cross-validation on "
+                "labelled rows; the supervised model was kept."
+            )
     baselines = [score for score, r in scored if r.family in ("dummy", "linear")]
     timed_out = [r for r in results if r.family != "dummy" and r.reason.startswith("skipped: time")]
     if timed_out and all(r.family == "dummy" for _, r in scored):
@@ -74,4 +150,6 @@ def summarise(
         seconds=seconds,
         warnings=notes,
         trials={r.family: r.n_trials for r in results if r.n_trials},
+        features=session.plan.describe() if session.plan is not None else {},
+        unlabelled_rows=0 if session.data.X_unlabelled is None else len(session.data.X_unlabelled),
     )

@@ -31,12 +31,22 @@ class TrainingData:
     warnings: list[str] = field(default_factory=list)
     time_order: np.ndarray | None = None
     """Row positions sorted by the contract's time column (None when it has none)."""
+    X_unlabelled: pd.DataFrame | None = None
+    """Model inputs of the rows without a target, kept for self-training (None: dropped)."""
 
 
 def prepare_training_data(
-    frame: pd.DataFrame, contract: DataContract, task: TrainTask, positive_class: Any = None
+    frame: pd.DataFrame,
+    contract: DataContract,
+    task: TrainTask,
+    positive_class: Any = None,
+    *,
+    keep_unlabelled: bool = False,
 ) -> TrainingData:
-    """Check ``frame`` against ``contract``, drop rows without a target and encode the target.
+    """Check ``frame`` against ``contract``, set aside rows without a target, encode the target.
+
+    Rows without a target are dropped, or with ``keep_unlabelled`` (classification only) kept
+    in ``X_unlabelled`` for self-training.
 
     Raises:
         InvalidInputError: the contract has no target, or ``task`` does not fit the target.
@@ -63,6 +73,13 @@ def prepare_training_data(
     X = frame.loc[has_target, features].reset_index(drop=True)
     values = frame.loc[has_target, target].reset_index(drop=True)
     notes = [f"Dropped {dropped} row(s) with a missing target {target!r}."] if dropped else []
+    unlabelled = None
+    if keep_unlabelled and task != "regression" and dropped:
+        unlabelled = frame.loc[~has_target, features].reset_index(drop=True)
+        notes = [f"Kept {dropped} row(s) with a missing target {target!r} for self-training."]
+        dropped = 0
+    elif keep_unlabelled and dropped:
+        notes.append("Self-training applies to classification only; those rows were dropped.")
     order = _time_order(frame.loc[has_target], contract)
     if task == "regression":
         y = _numeric_target(values, target)
@@ -71,7 +88,7 @@ def prepare_training_data(
     y = pd.Categorical(values, categories=classes).codes.astype(np.int64)
     positive = _positive_class(classes, y, positive_class) if task == "binary" else None
     index = classes.index(positive) if task == "binary" else 1
-    return TrainingData(X, y, classes, positive, index, dropped, notes, order)
+    return TrainingData(X, y, classes, positive, index, dropped, notes, order, unlabelled)
 
 
 def _time_order(rows: pd.DataFrame, contract: DataContract) -> np.ndarray | None:

@@ -61,10 +61,7 @@ def tune_best(
         family = state.family
 
         def evaluate(params: dict[str, Any], after_fold: Any, family: Any = family) -> Evaluation:
-            pipeline = family.build(
-                session.contract, session.task, params, seed=session.seed, n_jobs=session.n_jobs
-            )
-            return session.evaluate(pipeline, after_fold)
+            return session.evaluate(session.build(family, params), after_fold)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -84,7 +81,5 @@ def tune_best(
             )
         state.result.n_trials = outcome.n_trials
         state.result.params = outcome.params
-        state.pipeline = family.build(
-            session.contract, session.task, outcome.params, seed=session.seed, n_jobs=session.n_jobs
-        )
+        state.pipeline = session.build(family, outcome.params)
         apply_evaluation(session, state, outcome.evaluation)

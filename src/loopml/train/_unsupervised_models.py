@@ -24,6 +24,11 @@ class _Fitted(BaseEstimator):
         Z = self.preprocess.transform(X)
         return np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=float)
 
+    def transform(self, X: Any) -> np.ndarray:
+        """The preprocessed (dense, float) matrix the estimator sees: the space in which
+        cluster-quality metrics are measured."""
+        return self._inputs(X)
+
     def fit(self, X: Any, y: Any = None) -> _Fitted:
         """Refit preprocessing and model on ``X`` (same hyperparameters)."""
         self.preprocess = clone(self.preprocess).fit(X)
@@ -33,6 +38,23 @@ class _Fitted(BaseEstimator):
 
     def _after_fit(self, Z: np.ndarray) -> None:
         return None
+
+    def predict_with_score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), score_samples(X))``, preprocessing ``X`` once."""
+        Z = self._inputs(X)
+        return self._labels(Z), self._scores(Z)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self._labels(self._inputs(X))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        return self._scores(self._inputs(X))
+
+    def _labels(self, Z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _scores(self, Z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
@@ -47,8 +69,7 @@ class ClusterModel(_Fitted):
             self.core_labels_ = self.model.labels_[cores]
             self.core_index_ = NearestNeighbors(n_neighbors=1).fit(Z[cores]) if len(cores) else None
 
-    def predict(self, X: Any) -> np.ndarray:
-        Z = self._inputs(X)
+    def _labels(self, Z: np.ndarray) -> np.ndarray:
         if not hasattr(self.model, "core_sample_indices_"):
             return np.asarray(self.model.predict(Z), dtype=int)
         if self.core_index_ is None:
@@ -57,8 +78,7 @@ class ClusterModel(_Fitted):
         labels = self.core_labels_[nearest[:, 0]]
         return np.where(distance[:, 0] <= self.model.eps, labels, -1).astype(int)
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        Z = self._inputs(X)
+    def _scores(self, Z: np.ndarray) -> np.ndarray:
         if hasattr(self.model, "score_samples"):  # Gaussian mixture: log-likelihood
             return np.asarray(self.model.score_samples(Z), dtype=float)
         if hasattr(self.model, "transform"):  # k-means: minus the distance to the centre
@@ -71,8 +91,19 @@ class ClusterModel(_Fitted):
 class AnomalyModel(_Fitted):
     """Isolation forest or local outlier factor (novelty mode): 1 marks an anomaly."""
 
-    def predict(self, X: Any) -> np.ndarray:
-        return (np.asarray(self.model.predict(self._inputs(X))) == -1).astype(int)
+    @property
+    def threshold(self) -> float:
+        """The score above which a row is flagged (same units as :meth:`score_samples`)."""
+        return float(-self.model.offset_)
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        return -np.asarray(self.model.score_samples(self._inputs(X)), dtype=float)
+    def predict_with_score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        # The estimators flag a row when score_samples < offset_ (decision_function < 0), so
+        # one scoring pass gives both outputs.
+        scores = self._scores(self._inputs(X))
+        return (scores > self.threshold).astype(int), scores
+
+    def _labels(self, Z: np.ndarray) -> np.ndarray:
+        return (np.asarray(self.model.predict(Z)) == -1).astype(int)
+
+    def _scores(self, Z: np.ndarray) -> np.ndarray:
+        return -np.asarray(self.model.score_samples(Z), dtype=float)

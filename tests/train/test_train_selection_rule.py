@@ -1,0 +1,48 @@
+"""Choosing the best candidate: scores are compared on the folds both candidates were scored
+on, and a simpler model within one standard error (paired over folds) is preferred."""
+
+from __future__ import annotations
+
+from loopml.train import CandidateResult
+from loopml.train._summary import _on_common_folds, _simplest_within_noise
+
+
+def _candidate(family: str, folds: list[float]) -> CandidateResult:
+    return CandidateResult(family=family, fold_scores=folds, cv_mean=sum(folds) / len(folds))
+
+
+def _scored(*results: CandidateResult) -> list[tuple[float, CandidateResult]]:
+    return [(r.cv_mean or 0.0, r) for r in results]
+
+
+def test_a_booster_within_noise_of_linear_loses_to_linear() -> None:
+    linear = _candidate("linear", [0.80, 0.70, 0.75, 0.78, 0.72])
+    booster = _candidate("lightgbm", [0.79, 0.74, 0.73, 0.80, 0.73])  # +0.008, noisy
+    notes: list[str] = []
+    assert _simplest_within_noise(booster, _scored(linear, booster), 1.0, notes) is linear
+    assert "Chose linear over lightgbm" in notes[0]
+
+
+def test_a_booster_that_wins_on_every_fold_is_kept() -> None:
+    linear = _candidate("linear", [0.80, 0.70, 0.75, 0.78, 0.72])
+    booster = _candidate("lightgbm", [0.83, 0.74, 0.78, 0.81, 0.76])
+    notes: list[str] = []
+    assert _simplest_within_noise(booster, _scored(linear, booster), 1.0, notes) is booster
+    assert notes == []
+
+
+def test_lower_is_better_metrics_use_the_sign() -> None:
+    linear = _candidate("linear", [50.0, 60.0, 55.0, 52.0])
+    booster = _candidate("lightgbm", [45.0, 55.0, 50.0, 47.0])  # rmse: clearly better
+    assert _simplest_within_noise(booster, _scored(linear, booster), -1.0, []) is booster
+
+
+def test_a_partial_cross_validation_is_compared_on_the_same_folds() -> None:
+    linear = _candidate("linear", [0.95, 0.80, 0.80, 0.80, 0.80])  # the first fold is easy
+    booster = _candidate("lightgbm", [0.90])  # stopped by the budget after one fold
+    assert booster.cv_mean > linear.cv_mean  # type: ignore[operator]
+    assert _on_common_folds(booster, _scored(linear, booster), 1.0) is linear
+    forest = _candidate("random_forest", [0.97, 0.85])  # better than linear on its folds
+    scored = _scored(linear, booster, forest)
+    assert _on_common_folds(booster, scored, 1.0) is forest
+    assert _on_common_folds(forest, scored, 1.0) is forest
