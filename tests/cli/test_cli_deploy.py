@@ -33,10 +33,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame.to_csv(folder / "customers.csv", index=False)
     with init_project(folder, data=folder / "customers.csv", target="churn", name="churn") as p:
         charter = p.paths.charter
-        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+        charter.write_text(
+            charter.read_text()
+            .replace("families: null", 'families: ["linear"]')
+            .replace("tune: true", "tune: false")  # one untuned fit: fast and deterministic
+        )
     with Project.open(folder) as opened:
-        train(opened, time_budget=10)
-        _, bundle = opened.registry.load("churn@champion")
+        trained = train(opened, time_budget=60)
+        _, bundle = opened.registry.load(trained.model.ref)
         opened.registry.register("churn", copy.deepcopy(bundle))
     return folder
 

@@ -35,7 +35,11 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame.to_csv(data, index=False)
     with init_project(folder, data=data, target="churn", name="churn", time_budget=10) as project:
         charter = project.paths.charter
-        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+        charter.write_text(
+            charter.read_text()
+            .replace("families: null", 'families: ["linear"]')
+            .replace("tune: true", "tune: false")
+        )
     with Project.open(folder) as project:
         assert train(project).champion
     return folder

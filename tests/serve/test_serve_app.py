@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +23,7 @@ from loopml.train import ModelBundle
 
 
 @pytest.fixture(scope="module")
-def client(served: tuple[str, RecordingSink]) -> httpx.Client:
+def client(served: tuple[str, RecordingSink]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=served[0], timeout=10.0) as c:
         yield c
 
@@ -210,7 +210,11 @@ def test_health_ready_and_model_listing(client: httpx.Client) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "models": {"churn": "churn:3"}}
+    assert ready.json() == {
+        "ready": True,
+        "models": {"churn": "churn:3"},
+        "backends": {"churn": {"kind": "compiled"}},
+    }
     listed = client.get("/v1/models").json()["models"]
     assert [(m["name"], m["version"], m["ref"]) for m in listed] == [("churn", 3, "churn:3")]
 
@@ -304,6 +308,7 @@ def test_ready_is_503_naming_models_that_fail_to_load(churn_model: LoadedModel) 
         "ready": False,
         "models": {"churn": "churn:3"},
         "failed": {"broken": "The registry cannot be reached."},
+        "backends": {"churn": {"kind": "compiled"}},
     }
     assert listed[0]["error"]["error"] == "store_unavailable"
     assert broken.status_code == 503 and broken.json()["error"] == "store_unavailable"

@@ -6,11 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from loopml.data import validate
+from loopml.data._report import REASON_COLUMN
 from loopml.errors import DataError, InvalidInputError, NotFoundError
 from loopml.serve import score_file
+from loopml.serve._batch import quarantine_path
+from loopml.serve._batch_checks import ContractChecks
 from loopml.train import ModelBundle
 
 
@@ -98,7 +103,7 @@ def test_a_missing_feature_column_is_named_and_nothing_is_written(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 
 
-def test_a_failure_in_a_later_chunk_leaves_the_previous_output_untouched(
+def test_a_bad_row_in_a_later_chunk_under_fail_leaves_the_previous_output_untouched(
     tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
 ) -> None:
     frame = sample.iloc[:400].astype({"tenure": object})
@@ -107,11 +112,99 @@ def test_a_failure_in_a_later_chunk_leaves_the_previous_output_untouched(
     frame.to_csv(source, index=False)
     target.write_text("previous results\n")
 
-    with pytest.raises(DataError, match="The model cannot score the input"):
-        score_file(churn_bundle, source, target, chunk_rows=200)
+    with pytest.raises(DataError, match=r"break the data contract, e\.g\. row 350: tenure: dtype"):
+        score_file(churn_bundle, source, target, chunk_rows=200, on_invalid="fail")
 
     assert target.read_text() == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def messy(sample: pd.DataFrame) -> pd.DataFrame:
+    """Rows breaking the contract in several ways, among good ones."""
+    frame = sample.iloc[:600].astype({"tenure": object, "monthly_charges": float}).copy()
+    frame.loc[10, "tenure"] = "unknown"  # dtype
+    frame.loc[20, "tenure"] = 10_000  # in_range
+    frame.loc[30, "tenure"] = 2.5  # dtype (not an integer)
+    frame.loc[40, "monthly_charges"] = -3.0  # in_range (min 0)
+    frame.loc[50, "contract"] = "Forever"  # allowed_categories
+    frame.loc[60, ["contract", "tenure"]] = ["Forever", -1]  # two reasons
+    frame.loc[70, "monthly_charges"] = np.nan  # missing passes
+    frame.loc[80, "contract"] = None  # missing passes
+    frame.loc[450, "internet_service"] = "Carrier pigeon"  # in a later chunk
+    return frame
+
+
+def test_rows_breaking_the_contract_are_quarantined_with_the_reasons_validate_gives(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    frame = messy(sample)
+    source, target = tmp_path / "in.csv", tmp_path / "out.parquet"
+    frame.to_csv(source, index=False)
+    written = pd.read_csv(source)
+    report = validate(written, churn_bundle.contract)
+
+    result = score_file(churn_bundle, source, target, chunk_rows=250)
+
+    expected_bad = report.quarantine(written)
+    quarantined = pd.read_parquet(quarantine_path(target))
+    assert result.quarantine == str(quarantine_path(target))
+    assert result.n_quarantined == len(expected_bad) == 7
+    assert quarantined[REASON_COLUMN].tolist() == expected_bad[REASON_COLUMN].tolist()
+    assert quarantined["customer"].tolist() == expected_bad["customer"].tolist()
+    assert "tenure: in_range; contract: allowed_categories" in quarantined[REASON_COLUMN].tolist()
+    good = report.good(written).reset_index(drop=True)
+    assert result.n_rows == len(good) == 593
+    assert_scored(pd.read_parquet(target), good, churn_bundle)
+    assert result.violations["tenure: dtype"] == 2
+
+
+def test_warn_scores_every_row_and_counts_the_violations(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    frame = messy(sample).astype({"tenure": float}, errors="ignore")
+    frame.loc[10, "tenure"] = np.nan
+    source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    frame.assign(tenure=pd.to_numeric(frame["tenure"])).to_parquet(source, index=False)
+
+    result = score_file(churn_bundle, source, target, on_invalid="warn")
+
+    assert result.n_rows == 600 and result.n_quarantined == 0 and result.quarantine is None
+    assert not quarantine_path(target).exists()
+    assert result.violations == {
+        "tenure: dtype": 1,
+        "tenure: in_range": 2,
+        "monthly_charges: in_range": 1,
+        "contract: allowed_categories": 2,
+        "internet_service: allowed_categories": 1,
+    }
+
+
+@pytest.mark.parametrize("layout", ["pandas", "arrow", "arrow-dictionary"])
+def test_chunk_checks_give_the_verdicts_of_validate(
+    sample: pd.DataFrame, churn_bundle: ModelBundle, layout: str
+) -> None:
+    frame = messy(sample)
+    frame.loc[90, "monthly_charges"] = np.inf  # a float, but out of range? no: max is None
+    frame.loc[91, "total_charges"] = -np.inf
+    numeric = frame.assign(tenure=pd.to_numeric(frame["tenure"], errors="coerce"))
+    chunk: pd.DataFrame | pa.RecordBatch = frame
+    if layout != "pandas":
+        frame = numeric
+        table = pa.Table.from_pandas(numeric, preserve_index=False)
+        if layout == "arrow-dictionary":
+            table = table.set_column(
+                table.schema.get_field_index("contract"),
+                "contract",
+                table.column("contract").dictionary_encode(),
+            )
+        chunk = table.combine_chunks().to_batches()[0]
+    report = validate(frame, churn_bundle.contract)
+
+    verdict = ContractChecks(churn_bundle.contract).check(chunk)
+
+    assert verdict.rows.tolist() == report.bad_rows.tolist()
+    expected = ["; ".join(report.row_reasons[int(i)]) for i in report.bad_rows]
+    assert verdict.reasons.tolist() == expected
 
 
 def test_an_already_scored_file_is_refused(

@@ -1,4 +1,5 @@
-"""``loopml deploy``: named deployments and rollouts (single, blue-green, canary, shadow, A/B)."""
+"""``loopml deploy``: named deployments and rollouts (single, blue-green, canary, shadow, A/B,
+bandit)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from loopml.project import Project
 from loopml.project._deploy import (
     advance,
     deploy_ab,
+    deploy_bandit,
     deploy_blue_green,
     deploy_canary,
     deploy_shadow,
@@ -161,6 +163,38 @@ def ab(
     _done(deployment, json)
 
 
+@deploy_app.command(
+    "bandit", context_settings={"allow_extra_args": True, "ignore_unknown_options": False}
+)
+@handle_errors
+def bandit(
+    ctx: typer.Context,
+    name: NameArgument,
+    models: Annotated[
+        list[str],
+        typer.Option(
+            "--models",
+            help="Two or more models: --models A B C (or A,B,C, or --models repeated).",
+        ),
+    ],
+    floor: Annotated[float, typer.Option(help="Least share of traffic each model keeps.")] = 0.05,
+    reward: Annotated[
+        str,
+        typer.Option(help="correct: prediction equals the feedback label; label: it is 1/0."),
+    ] = "correct",
+    by: ByOption = "cli",
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """Thompson sampling between models on a reward from feedback (allocation in status)."""
+    refs = [ref for value in [*models, *ctx.args] for ref in value.split(",") if ref.strip()]
+    with Project.open(project) as opened:
+        deployment = deploy_bandit(
+            opened, name, [r.strip() for r in refs], floor=floor, reward_kind=reward, actor=by
+        )
+    _done(deployment, json, {"allocation": deployment.policy["allocation"]})
+
+
 @deploy_app.command("rollback")
 @handle_errors
 def rollback_command(
@@ -211,6 +245,9 @@ def status_command(
             _num(s["metric"]),
         )
     console.print(table)
+    if "allocation" in status:
+        shares = ", ".join(f"{arm} {share:.1%}" for arm, share in status["allocation"].items())
+        say(f"Allocation: {shares}")
     for event in status["history"][-5:]:
         say(f"  {event['time'][:19]} {event['actor']}: {event['reason']}")
 

@@ -9,7 +9,7 @@ from loopml.serve._app import (
     get_resolver,
     get_sink,
 )
-from loopml.serve._batch import BatchResult, score_file
+from loopml.serve._batch import BatchResult, score_file, score_query_to_file, score_to_table
 from loopml.serve._body import MalformedBodyError, PayloadTooLargeError
 from loopml.serve._deployments import (
     ArmCounters,
@@ -83,6 +83,8 @@ __all__ = [
     "parse_feedback",
     "running_server",
     "score_file",
+    "score_query_to_file",
+    "score_to_table",
     "serve",
     "unknown_deployment_error",
     "unknown_model_error",

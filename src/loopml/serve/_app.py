@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from loopml.errors import LoopmlError
-from loopml.serve import _routed, _v2
+from loopml.serve import _admin, _routed, _v2
 from loopml.serve._body import load_json, parse_payload, read_body
 from loopml.serve._deployments import ArmCounters, DeploymentResolver
 from loopml.serve._deps import (
@@ -35,7 +35,7 @@ from loopml.serve._handlers import JSONBytesResponse, install_error_handlers
 from loopml.serve._interfaces import LoadedModel, ModelResolver, PredictionSink
 from loopml.serve._metrics import MetricsMiddleware, ServingMetrics, mark_served
 from loopml.serve._openapi import openapi_builder
-from loopml.serve._predict import log_predictions, score
+from loopml.serve._predict import log_predictions, runs_inline, score
 
 __all__ = [
     "create_app",
@@ -67,7 +67,10 @@ async def predict(
     mark_served(request, model.name, model.version)
     body = await read_body(request, max_bytes)
     payload = parse_payload(body, model.schema.column_names)
-    scored = await run_in_threadpool(score, model, payload, explain)
+    if runs_inline(model, payload, explain):
+        scored = score(model, payload)
+    else:
+        scored = await run_in_threadpool(score, model, payload, explain)
     if sink is not None:
         background.add_task(log_predictions, sink, scored.log)
     return JSONBytesResponse(scored.body)
@@ -103,10 +106,12 @@ async def health() -> dict[str, str]:
 @router.get("/ready", tags=["operations"])
 async def ready(resolver: ModelResolver = Depends(get_resolver)) -> JSONBytesResponse:
     """Readiness: 200 when every served model resolves, else 503 naming those that failed."""
-    models, failed = _resolve_all(resolver)
+    models, failed, backends = _resolve_all(resolver)
     body: dict[str, Any] = {"ready": bool(models) and not failed, "models": models}
     if failed:
         body["failed"] = failed
+    if backends:
+        body["backends"] = backends
     if not models and not failed:
         body["message"] = "No models are served."
     return JSONBytesResponse(body, status_code=200 if body["ready"] else 503)
@@ -172,6 +177,8 @@ def create_app(
                     await refresher
             if sink is not None:
                 await run_in_threadpool(sink.close)
+            for close in app.state.on_shutdown:
+                await run_in_threadpool(close)
 
     app = FastAPI(
         title="loopml serving",
@@ -188,9 +195,11 @@ def create_app(
     app.state.arm_counters = arm_counters if arm_counters is not None else ArmCounters()
     app.state.max_body_bytes = max_body_bytes
     app.state.metrics = ServingMetrics()
+    app.state.on_shutdown = []  # callables run after the sink is flushed (e.g. closing a store)
     app.include_router(router)
     app.include_router(_v2.router)
     app.include_router(_routed.router)
+    app.include_router(_admin.router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     app.openapi = openapi_builder(app, lambda: app.state.resolver)  # type: ignore[method-assign]
@@ -211,15 +220,25 @@ async def _refresh_forever(
                 logger.exception("Refreshing the served models failed; the current ones stay")
 
 
-def _resolve_all(resolver: ModelResolver) -> tuple[dict[str, str], dict[str, str]]:
+def _resolve_all(
+    resolver: ModelResolver,
+) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]:
+    """Served refs, load errors, and how each model is scored (``kind`` and any fallback
+    ``note``, e.g. an ONNX conversion that failed)."""
     models: dict[str, str] = {}
     failed: dict[str, str] = {}
+    backends: dict[str, dict[str, str]] = {}
     for name in resolver.names():
         try:
-            models[name] = resolver.resolve(name).ref
+            model = resolver.resolve(name)
         except LoopmlError as exc:
             failed[name] = str(exc)
-    return models, failed
+            continue
+        models[name] = model.ref
+        backends[name] = {"kind": model.predictor.kind}
+        if model.predictor.note:
+            backends[name]["note"] = model.predictor.note
+    return models, failed, backends
 
 
 def _describe(model: LoadedModel, *, fields: bool) -> dict[str, Any]:

@@ -20,12 +20,15 @@ class ChunkWriter(abc.ABC):
 
     @abc.abstractmethod
     def write(
-        self, frame: pd.DataFrame, predicted: pd.DataFrame, batch: pa.RecordBatch | None = None
+        self,
+        frame: pd.DataFrame | None,
+        predicted: pd.DataFrame,
+        batch: pa.RecordBatch | None = None,
     ) -> None:
-        """Append ``frame``'s rows with their ``predicted`` outputs (same rows, same order).
+        """Append the input rows with their ``predicted`` outputs (same rows, same order).
 
-        ``batch`` is the Arrow data ``frame`` was read from, when there is one (its column
-        types are then kept exactly).
+        The rows are ``batch`` when given (Arrow data, whose column types are then kept
+        exactly; ``frame`` may be None), else ``frame``.
 
         Raises:
             DataError: the chunk's column types cannot be stored under the first chunk's.
@@ -60,12 +63,15 @@ class ParquetChunkWriter(ChunkWriter):
         self._writer: pq.ParquetWriter | None = None
 
     def write(
-        self, frame: pd.DataFrame, predicted: pd.DataFrame, batch: pa.RecordBatch | None = None
+        self,
+        frame: pd.DataFrame | None,
+        predicted: pd.DataFrame,
+        batch: pa.RecordBatch | None = None,
     ) -> None:
         if batch is not None:
             table = pa.Table.from_batches([batch])
         else:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(rows(frame, batch), preserve_index=False)
         for name in predicted.columns:
             table = table.append_column(str(name), pa.Array.from_pandas(predicted[name]))
         if self._writer is None:
@@ -80,6 +86,7 @@ class ParquetChunkWriter(ChunkWriter):
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            self._writer = None
 
 
 class CSVChunkWriter(ChunkWriter):
@@ -90,8 +97,12 @@ class CSVChunkWriter(ChunkWriter):
         self._header = True
 
     def write(
-        self, frame: pd.DataFrame, predicted: pd.DataFrame, batch: pa.RecordBatch | None = None
+        self,
+        frame: pd.DataFrame | None,
+        predicted: pd.DataFrame,
+        batch: pa.RecordBatch | None = None,
     ) -> None:
+        frame = rows(frame, batch)
         predicted = predicted.set_axis(frame.index, axis=0)
         pd.concat([frame, predicted], axis=1).to_csv(self._handle, header=self._header, index=False)
         self._header = False
@@ -101,6 +112,15 @@ class CSVChunkWriter(ChunkWriter):
 
     def close(self) -> None:
         self._handle.close()
+
+
+def rows(frame: pd.DataFrame | None, batch: pa.RecordBatch | None) -> pd.DataFrame:
+    """The input rows of a :meth:`ChunkWriter.write` call as a frame."""
+    if batch is not None:
+        return batch.to_pandas()
+    if frame is None:
+        raise ValueError("a chunk needs its rows as a frame or an Arrow batch")
+    return frame
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

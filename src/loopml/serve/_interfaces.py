@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from loopml.errors import InvalidInputError, NotFoundError
+from loopml.serve._compiled_predictor import Predictor, build_predictor
 from loopml.serve._schema import RequestSchema, build_request_schema
 from loopml.store._records import PredictionRecord
 from loopml.train._bundle import ModelBundle
@@ -36,7 +37,12 @@ class LoadedModel:
         bundle: the fitted model and its data contract.
         schema: the compiled request schema (derived from ``bundle.contract``).
         background: the reference rows of ``?explain=true`` for linear models (None: tree
-            models explain without one; linear ones then refuse to explain).
+            models explain without one; linear ones then refuse to explain); also the rows the
+            compiled predictor is verified on.
+        backend: ``sklearn`` (compiled numpy code, else the pipeline) or ``onnx`` (ONNX
+            Runtime, else sklearn).
+        predictor: what scores requests, chosen and verified at load time (see
+            :func:`~loopml.serve._compiled_predictor.build_predictor`).
 
     Raises:
         InvalidInputError: the bundle's contract cannot be turned into a request schema.
@@ -47,12 +53,18 @@ class LoadedModel:
     bundle: ModelBundle
     schema: RequestSchema = field(init=False, repr=False)
     background: pd.DataFrame | None = field(default=None, repr=False)
+    backend: str = field(default="sklearn", repr=False)
+    predictor: Predictor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "schema", build_request_schema(self.name, self.bundle.contract))
         if self.background is not None and len(self.background) > MAX_BACKGROUND_ROWS:
             sample = self.background.sample(n=MAX_BACKGROUND_ROWS, random_state=0)
             object.__setattr__(self, "background", sample)
+        predictor = build_predictor(
+            self.bundle, self.schema, self.background, self.backend, self.ref
+        )
+        object.__setattr__(self, "predictor", predictor)
 
     @property
     def ref(self) -> str:

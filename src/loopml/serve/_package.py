@@ -3,7 +3,8 @@
 The folder written by :func:`write_package` is self-contained: ``model.bundle`` (the verified
 artifact bytes), ``requirements.txt`` (the exact versions of this environment), a ``Dockerfile``
 whose start command is ``python -m loopml.serve._entry --bundle model.bundle …`` (it checks
-``model.bundle.sha256`` before loading), and
+``model.bundle.sha256`` before loading), ``background.parquet`` when given (holdout rows: the
+explanation background of linear models and the rows fast scoring is verified on), and
 ``kubernetes.yaml`` (a Deployment with readiness on ``/ready``, liveness on ``/health`` and
 Prometheus scrape annotations, plus a Service).
 """
@@ -23,6 +24,9 @@ from loopml.errors import AlreadyExistsError
 START_COMMAND = ["python", "-m", "loopml.serve._entry", "--bundle", "model.bundle", "--name"]
 """The container's start command (run from the package folder); the model's name, then
 ``--version``, ``--host`` and ``--port`` follow."""
+
+BACKGROUND_FILE = "background.parquet"
+"""Typical input rows packaged beside the model (read by the start command when present)."""
 
 _PACKAGES = (
     "loopml", "scikit-learn", "lightgbm", "pandas", "numpy", "scipy", "pyarrow", "pydantic",
@@ -48,8 +52,10 @@ def write_package(
     port: int = 8000,
     replicas: int = 2,
     image: str | None = None,
+    background: bytes | None = None,
 ) -> Package:
-    """Write the package of one model version into ``folder`` (created; must be empty).
+    """Write the package of one model version into ``folder`` (created; must be empty);
+    ``background`` is Parquet bytes of typical input rows (see the module docstring).
 
     Raises:
         AlreadyExistsError: ``folder`` exists and is not empty.
@@ -65,9 +71,11 @@ def write_package(
         "model.bundle": bundle_bytes,
         "model.bundle.sha256": hashlib.sha256(bundle_bytes).hexdigest().encode(),
         "requirements.txt": requirements().encode(),
-        "Dockerfile": _dockerfile(name, version, port).encode(),
+        "Dockerfile": _dockerfile(name, version, port, background is not None).encode(),
         "kubernetes.yaml": kubernetes_manifests(app, image, port, replicas, version).encode(),
     }
+    if background is not None:
+        files[BACKGROUND_FILE] = background
     written = []
     for filename, content in files.items():
         path = folder / filename
@@ -140,7 +148,7 @@ def kubernetes_manifests(app: str, image: str, port: int, replicas: int, version
     return yaml.safe_dump_all([deployment, service], sort_keys=False)
 
 
-def _dockerfile(name: str, version: int, port: int) -> str:
+def _dockerfile(name: str, version: int, port: int, background: bool) -> str:
     parts = [*START_COMMAND, name, "--version", str(version), "--host", "0.0.0.0"]
     command = ", ".join(f'"{part}"' for part in parts)
     return (
@@ -148,7 +156,7 @@ def _dockerfile(name: str, version: int, port: int) -> str:
         "WORKDIR /srv\n"
         "COPY requirements.txt .\n"
         "RUN pip install --no-cache-dir -r requirements.txt\n"
-        "COPY model.bundle .\n"
+        f"COPY model.bundle model.bundle.sha256{' ' + BACKGROUND_FILE if background else ''} ./\n"
         f"EXPOSE {port}\n"
         "USER nobody\n"
         f'CMD [{command}, "--port", "{port}"]\n'

@@ -99,13 +99,25 @@ class StickySplitPolicy(RoutingPolicy):
 
 
 class ThompsonPolicy(RoutingPolicy):
-    """Thompson sampling: draws each arm's Beta(successes+1, failures+1) and takes the best."""
+    """Thompson sampling: draws each arm's Beta(alpha, beta) posterior and takes the best.
 
-    def __init__(self, posteriors: Mapping[str, tuple[float, float]], seed: int | None = None):
+    With probability ``floor * k`` (``k`` arms) the arm is drawn uniformly instead, so each arm
+    keeps at least ``floor`` of the traffic (exploration never stops).
+    """
+
+    def __init__(
+        self,
+        posteriors: Mapping[str, tuple[float, float]],
+        seed: int | None = None,
+        floor: float = 0.0,
+    ):
         self._arms = [(Route(arm), a, b) for arm, (a, b) in posteriors.items()]
+        self._explore = floor * len(self._arms)
         self._random = random.Random(seed)
 
     def choose(self, key_value: Any = None) -> Route:
+        if self._random.random() < self._explore:
+            return self._random.choice(self._arms)[0]
         draws = [(self._random.betavariate(a, b), route) for route, a, b in self._arms]
         return max(draws, key=lambda pair: pair[0])[1]
 
@@ -120,7 +132,8 @@ def compile_policy(spec: Mapping[str, Any]) -> tuple[RoutingPolicy, dict[str, st
     - ``{"kind": "canary", "stable": REF, "candidate": REF, "weight": w, "status": s, ...}``
     - ``{"kind": "shadow", "primary": REF, "shadow": REF, "fraction": f}``
     - ``{"kind": "ab", "a": REF, "b": REF, "split": share_of_b, "key": FIELD, "status": s, ...}``
-    - ``{"kind": "bandit", "arms": {ARM: REF}, "posteriors": {ARM: [alpha, beta]}}``
+    - ``{"kind": "bandit", "arms": {ARM: REF}, "posteriors": {ARM: [alpha, beta]}, "floor": f,
+      "reward": "correct"|"label", "allocation": {ARM: share}, "status": "running", ...}``
 
     Raises:
         InvalidInputError: the kind is unknown or a required member is missing.
@@ -165,7 +178,15 @@ def _compile(spec: Mapping[str, Any]) -> tuple[RoutingPolicy, dict[str, str]]:
     if kind == "bandit":
         arms = {str(arm): str(ref) for arm, ref in spec["arms"].items()}
         posteriors = spec.get("posteriors") or {}
-        return ThompsonPolicy(
-            {arm: tuple(posteriors.get(arm, (1.0, 1.0))) for arm in arms}  # type: ignore[misc]
-        ), arms
+        beliefs = {arm: _beta(posteriors.get(arm, (1.0, 1.0))) for arm in arms}
+        if not arms:
+            raise ValueError("a bandit needs at least one arm")
+        return ThompsonPolicy(beliefs, floor=float(spec.get("floor", 0.0))), arms
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def _beta(pair: Any) -> tuple[float, float]:
+    alpha, beta = (float(v) for v in pair)
+    if alpha <= 0 or beta <= 0:
+        raise ValueError(f"Beta parameters must be positive, got {alpha}, {beta}")
+    return alpha, beta

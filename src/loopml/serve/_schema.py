@@ -7,6 +7,7 @@ that turn validated records into the model's input frame in training column orde
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,11 @@ class RequestSchema:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @functools.cached_property
+    def datetime_columns(self) -> frozenset[str]:
+        """Names of the datetime inputs (their values need ISO text in JSON logs)."""
+        return frozenset(c.name for c in self.columns if c.dtype == "datetime")
 
     def example_record(self) -> dict[str, Any]:
         """A valid record built from the contract (a category it knows, mid-range numbers)."""

@@ -22,7 +22,7 @@ from loopml.serve._deps import get_body_limit, get_model, get_resolver, get_sink
 from loopml.serve._handlers import JSONBytesResponse
 from loopml.serve._interfaces import LoadedModel, ModelResolver, PredictionSink
 from loopml.serve._metrics import mark_served
-from loopml.serve._predict import log_predictions, score
+from loopml.serve._predict import log_predictions, runs_inline, score
 
 _DATATYPES = {
     "integer": "INT64",
@@ -127,7 +127,11 @@ async def _infer(
     mark_served(request, model.name, model.version)
     body = load_json(await read_body(request, max_bytes))
     records, wanted = v2_records(model, body)
-    scored = await run_in_threadpool(score, model, Payload(records, is_batch=True))
+    payload = Payload(records, is_batch=True)
+    if runs_inline(model, payload, explain=False):
+        scored = score(model, payload)
+    else:
+        scored = await run_in_threadpool(score, model, payload)
     if sink is not None:
         background.add_task(log_predictions, sink, scored.log)
     items = scored.body["predictions"]

@@ -1,0 +1,228 @@
+"""The compiled single-record path: equal to the pipeline for every family and column kind, and a
+verified fallback to the pipeline for anything it does not understand."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from loopml.data import ColumnSpec, DataContract
+from loopml.serve import LoadedModel
+from loopml.serve._body import Payload
+from loopml.serve._compiled_predictor import TOLERANCE
+from loopml.serve._predict import score
+from loopml.train import ModelBundle, get_family
+from loopml.train._decision import CalibratedModel, ProbabilityCalibrator
+from loopml.train._ensemble import BlendedClassifier
+
+COLORS = ["red", "green", "blue", "black"]
+SIZES = ["S", "M", "L"]
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "income": rng.normal(50.0, 15.0, n),
+            "color": rng.choice(COLORS, n, p=[0.4, 0.3, 0.28, 0.02]),
+            "size": rng.choice(SIZES, n),
+            "member": rng.choice([True, False], n),
+            "joined": pd.to_datetime("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
+            + pd.to_timedelta(rng.integers(0, 24, n), unit="h"),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    frame["size"] = frame["size"].astype(object)
+    frame.loc[rng.random(n) < 0.1, "size"] = None
+    signal = (frame.age / 40 + (frame.color == "red") + frame.income.fillna(50) / 50).to_numpy()
+    frame["score"] = signal + rng.normal(0, 0.3, n)
+    frame["label"] = np.where(signal > np.median(signal), "yes", "no")
+    frame["tier"] = pd.cut(signal, 3, labels=["low", "mid", "high"]).astype(str)
+    return frame
+
+
+FRAME = _frame(400, 0)
+
+
+def _contract(target: str) -> DataContract:
+    columns = [
+        ColumnSpec(name="age", dtype="integer", min=18, max=79),
+        ColumnSpec(name="income", dtype="float", min=0.0, max=120.0, max_null_share=0.2),
+        ColumnSpec(name="color", dtype="category", categories=COLORS),
+        ColumnSpec(name="size", dtype="category", categories=SIZES, max_null_share=0.2),
+        ColumnSpec(name="member", dtype="boolean"),
+        ColumnSpec(name="joined", dtype="datetime"),
+    ]
+    if target == "score":
+        columns.append(ColumnSpec(name="score", dtype="float", role="target"))
+    else:
+        values = sorted(FRAME[target].unique())
+        columns.append(ColumnSpec(name=target, dtype="category", role="target", categories=values))
+    return DataContract(columns=columns, target=target)
+
+
+def _bundle(family: str, task: str) -> ModelBundle:
+    target = {"binary": "label", "multiclass": "tier", "regression": "score"}[task]
+    contract = _contract(target)
+    pipeline = get_family(family).build(contract, task, seed=0, n_jobs=1)  # type: ignore[arg-type]
+    X = FRAME[contract.feature_names]
+    if task == "regression":
+        pipeline.fit(X, FRAME[target])
+        return ModelBundle(pipeline=pipeline, contract=contract, task="regression", family=family)
+    classes = sorted(FRAME[target].unique())
+    pipeline.fit(X, FRAME[target].map({c: i for i, c in enumerate(classes)}).to_numpy())
+    return ModelBundle(
+        pipeline=pipeline,
+        contract=contract,
+        task=task,  # type: ignore[arg-type]
+        classes=classes,
+        positive_class=classes[-1] if task == "binary" else None,
+        threshold=0.45,
+        family=family,
+    )
+
+
+def _records(n: int, seed: int) -> list[dict[str, Any]]:
+    frame = _frame(n, seed)[["age", "income", "color", "size", "member", "joined"]]
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    records = [{str(k): v for k, v in row.items()} for row in rows]
+    for i, record in enumerate(records):
+        record["joined"] = record["joined"].isoformat()
+        if i % 7 == 3:
+            record["color"] = "purple"  # unseen in training: accepted, scored as unknown
+        if i % 11 == 5:
+            record["joined"] = record["joined"] + "+05:30"
+    return records
+
+
+def _assert_same(model: LoadedModel, records: list[dict[str, Any]]) -> None:
+    values = model.schema.validate(records)
+    got = model.predictor.predict(values, len(records))
+    expected = model.bundle.predict_frame(model.schema.frame(values))
+    assert list(got) == list(expected.columns)
+    for column in expected.columns:
+        if not pd.api.types.is_numeric_dtype(expected[column]):
+            assert got[column] == expected[column].tolist()
+        else:
+            np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=TOLERANCE)
+
+
+FAMILIES = ["linear", "lightgbm", "random_forest", "extra_trees", "knn", "mlp", "svm", "dummy"]
+CASES = [
+    *((family, "binary") for family in FAMILIES),
+    *((family, "multiclass") for family in ("linear", "lightgbm", "random_forest", "mlp")),
+    *((family, "regression") for family in ("linear", "lightgbm", "extra_trees", "svm", "knn")),
+]
+
+
+@pytest.mark.parametrize(("family", "task"), CASES)
+def test_compiled_path_equals_the_pipeline(family: str, task: str) -> None:
+    model = LoadedModel("m", 1, _bundle(family, task), background=FRAME.head(50))
+    assert model.predictor.kind == "compiled", model.predictor.note
+    records = _records(60, seed=1)
+    _assert_same(model, records)
+    for record in records[:5]:  # one record at a time: the single-row (fast) path
+        _assert_same(model, [record])
+
+
+def test_calibrated_and_blended_models_compile() -> None:
+    linear, lightgbm = _bundle("linear", "binary"), _bundle("lightgbm", "binary")
+    calibrator = ProbabilityCalibrator("sigmoid")
+    calibrator.fit(np.linspace(0.05, 0.95, 40), np.arange(40) % 3 == 0)
+    blend = BlendedClassifier([linear.pipeline, lightgbm.pipeline], [0.3, 0.7])
+    for estimator in (CalibratedModel(lightgbm.pipeline, calibrator, 1), blend):
+        bundle = ModelBundle(**{**vars(linear), "pipeline": estimator})
+        model = LoadedModel("m", 1, bundle)
+        assert model.predictor.kind == "compiled", model.predictor.note
+        _assert_same(model, _records(30, seed=2))
+
+
+def _strip(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.apply(lambda column: column.str.strip())
+
+
+def test_an_unknown_step_falls_back_to_the_pipeline_and_says_which(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bundle = _bundle("linear", "binary")
+    preprocess = bundle.pipeline.named_steps["preprocess"]
+    categorical = preprocess.named_transformers_["categorical"]
+    columns = list(categorical.feature_names_in_)
+    strip = FunctionTransformer(_strip, feature_names_out="one-to-one")
+    categorical.steps.insert(1, ("strip", strip.fit(FRAME[columns].astype(str))))
+    with caplog.at_level(logging.WARNING):
+        model = LoadedModel("odd", 1, bundle)
+    assert model.predictor.kind == "pipeline"
+    assert "'strip'" in model.predictor.note
+    assert "odd:1" in caplog.text and "'strip'" in caplog.text
+    scored = score(model, Payload(_records(3, seed=3), is_batch=True))
+    assert len(scored.body["predictions"]) == 3
+
+
+class _Skewed(Pipeline):
+    """A pipeline whose probabilities the compiler reproduces, shifted by 1e-6 (a silent skew)."""
+
+    def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
+        proba = super().predict_proba(X, **params)
+        return np.clip(proba + np.array([1e-6, -1e-6]), 0, 1)
+
+
+def test_outputs_that_differ_from_the_pipeline_fall_back() -> None:
+    bundle = _bundle("lightgbm", "binary")
+    bundle.pipeline = _Skewed(bundle.pipeline.steps)
+    model = LoadedModel("skewed", 1, bundle)
+    assert model.predictor.kind == "pipeline"
+    assert "differs" in model.predictor.note
+
+
+@pytest.mark.parametrize("family", ["linear", "lightgbm", "random_forest"])
+def test_selection_pca_and_target_encoding_compile(family: str) -> None:
+    from loopml.features import FeaturePlan, feature_steps
+
+    bundle = _bundle(family, "binary")
+    plan = FeaturePlan(
+        target_encoded=("color",), target_type="binary", selection="filter", max_features=5, pca=3
+    )
+    steps = feature_steps(bundle.contract, family, plan)
+    bundle.pipeline = Pipeline([*steps, ("model", bundle.pipeline.steps[-1][1])])
+    classes = bundle.classes
+    target = FRAME["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    bundle.pipeline.fit(FRAME[bundle.contract.feature_names], target)
+    model = LoadedModel("m", 1, bundle)
+    assert model.predictor.kind == "compiled", model.predictor.note
+    _assert_same(model, _records(40, seed=4))
+
+
+def test_compiled_predictions_over_http_equal_the_pipeline_and_are_logged() -> None:
+    import httpx
+    from serve_support import RecordingSink, wait_for
+
+    from loopml.serve import StaticResolver, create_app, running_server
+
+    model = LoadedModel("gbm", 2, _bundle("lightgbm", "multiclass"), background=FRAME.head(50))
+    sink = RecordingSink()
+    records = _records(12, seed=5)
+    values = model.schema.validate(records)
+    expected = model.bundle.predict_frame(model.schema.frame(values))
+    with running_server(create_app(StaticResolver({"gbm": model}), sink)) as url:
+        ready = httpx.get(f"{url}/ready").json()
+        assert ready["backends"] == {"gbm": {"kind": "compiled"}}
+        one = httpx.post(f"{url}/v1/models/gbm/predict", json=records[0]).json()
+        many = httpx.post(f"{url}/v1/models/gbm/predict", json=records).json()["predictions"]
+        assert one["prediction"] == expected["prediction"][0]
+        assert [p["prediction"] for p in many] == expected["prediction"].tolist()
+        for column in ("probability_low", "probability_mid", "probability_high"):
+            got = [p[column] for p in many]
+            np.testing.assert_allclose(got, expected[column], rtol=0, atol=TOLERANCE)
+        assert "warnings" in many[3]  # the unseen colour is flagged, and still scored
+        wait_for(lambda: len(sink.records) == 13)
+    logged = {r.request_id: r for r in sink.records}
+    assert logged[one["request_id"]].outputs["prediction"] == one["prediction"]
