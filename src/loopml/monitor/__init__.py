@@ -16,6 +16,11 @@ from loopml.monitor._alerts import (
     raise_alerts,
     report_metrics,
 )
+from loopml.monitor._attribution import (
+    ATTRIBUTION_THRESHOLD,
+    attribution_drift,
+    attribution_summary,
+)
 from loopml.monitor._channels import (
     AlertChannel,
     ChannelError,
@@ -34,6 +39,7 @@ from loopml.monitor._performance import (
 )
 from loopml.monitor._reference import ReferenceProfile
 from loopml.monitor._report import DriftReport
+from loopml.monitor._target import target_drift
 from loopml.monitor.drift import (
     DriftResult,
     DriftTest,
@@ -43,6 +49,7 @@ from loopml.monitor.drift import (
 )
 
 __all__ = [
+    "ATTRIBUTION_THRESHOLD",
     "AUTO",
     "CBPE",
     "AlertChannel",
@@ -55,6 +62,8 @@ __all__ = [
     "LogChannel",
     "ReferenceProfile",
     "WebhookChannel",
+    "attribution_drift",
+    "attribution_summary",
     "build_channels",
     "compute_drift",
     "default_test_name",
@@ -68,4 +77,5 @@ __all__ = [
     "realized_performance",
     "register_drift_test",
     "report_metrics",
+    "target_drift",
 ]

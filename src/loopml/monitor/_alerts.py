@@ -51,6 +51,10 @@ def report_metrics(report: DriftReport) -> dict[str, float]:
         values[f"drift.{column}"] = float(result["statistic"])
     if report.multivariate is not None:
         values["multivariate_auc"] = float(report.multivariate["statistic"])
+    if report.target_drift is not None:
+        values["target_drift"] = float(report.target_drift["drifted"])
+    if report.attribution_drift is not None:
+        values["attribution_drift"] = float(report.attribution_drift["statistic"])
     for kind in ("estimated", "realized"):
         for name, value in ((report.performance or {}).get(kind) or {}).items():
             values[f"{kind}_{name}"] = float(value)

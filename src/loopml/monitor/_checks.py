@@ -132,8 +132,8 @@ def check_column(
     reference: ColumnSummary
     current: np.ndarray | CategoricalSummary
     if isinstance(summary, NumericSummary):
-        values, n_null = numeric_values(series)
-        ordered = np.sort(values)
+        ordered, n_null = numeric_values(series)
+        ordered.sort()  # our own copy: sorted in place
         quality.update(_numeric_quality(summary, ordered, spec))
         if kind == "numeric":
             reference, current = summary, ordered

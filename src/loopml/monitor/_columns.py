@@ -7,6 +7,11 @@ Model outputs follow the bundle's convention: ``prediction`` and ``probability_<
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -15,6 +20,10 @@ from loopml.data._contract import ColumnSpec
 from loopml.errors import DataError
 from loopml.monitor.drift import Kind
 
+T = TypeVar("T")
+R = TypeVar("R")
+MAX_WORKERS = 8
+"""Columns summarised or checked at once (each holds a few copies of one column)."""
 PREDICTION_COLUMN = "prediction"
 PROBABILITY_PREFIX = "probability_"
 
@@ -52,13 +61,17 @@ def numeric_values(series: pd.Series) -> tuple[np.ndarray, int]:
     """The finite values of ``series`` as float64, and how many were missing.
 
     Values that are not numbers (text in a numeric column) and infinities count as missing.
+    The array is always a fresh copy the caller owns (it may sort it in place); it is the only
+    copy made when every value is finite.
     """
     if ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(series.dtype):
-        array = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        array = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
     else:
         coerced = pd.to_numeric(series, errors="coerce")
-        array = np.asarray(coerced, dtype=np.float64)
+        array = np.array(coerced, dtype=np.float64)
     finite = np.isfinite(array)
+    if finite.all():
+        return array, 0
     values = array[finite]
     return values, int(array.size - values.size)
 
@@ -85,3 +98,14 @@ def check_frame(frame: pd.DataFrame, what: str) -> None:
             f"The {what} data has duplicated column names: {', '.join(duplicated)}.",
             hint="Rename or drop the duplicates.",
         )
+
+
+def in_parallel(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[work(item) for item in items]``, run on up to :data:`MAX_WORKERS` threads (no more
+    than the CPUs). For per-column numpy/pandas work, which releases the GIL while it sorts,
+    counts and hashes; the first exception is raised."""
+    workers = min(len(items), os.cpu_count() or 1, MAX_WORKERS)
+    if workers <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loopml-drift") as pool:
+        return list(pool.map(work, items))

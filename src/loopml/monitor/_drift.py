@@ -10,7 +10,7 @@ import pandas as pd
 from loopml.data._contract import ColumnSpec, DataContract
 from loopml.errors import InvalidInputError
 from loopml.monitor._checks import AUTO, ColumnCheck, TestChoice, check_column
-from loopml.monitor._columns import check_frame, is_prediction_column
+from loopml.monitor._columns import check_frame, in_parallel, is_prediction_column
 from loopml.monitor._reference import ReferenceProfile
 from loopml.monitor._report import DriftReport
 from loopml.monitor.drift import ColumnSummary
@@ -71,16 +71,16 @@ def compute_drift(
         drift_share=drift_share,
         skipped={n: r for n, r in profile.skipped.items() if columns is None or n in columns},
     )
-    for name in selected:
-        if name not in current.columns:
-            report.columns_only_in_reference.append(name)
-            continue
-        summary = profile.columns[name]
-        _record(report, name, _check(name, summary, current, choice, contract), report.features)
-    for name, summary in profile.predictions.items():
-        if name in current.columns:
-            check = _check(name, summary, current, choice, None)
-            _record(report, name, check, report.prediction_drift)
+    report.columns_only_in_reference = [n for n in selected if n not in current.columns]
+    features = [n for n in selected if n in current.columns]
+    outputs = [n for n in profile.predictions if n in current.columns]
+    jobs = [(n, profile.columns[n], contract) for n in features]
+    jobs += [(n, profile.predictions[n], None) for n in outputs]
+    # Columns are independent and numpy/pyarrow release the GIL: check them side by side.
+    checks = in_parallel(lambda job: _check(job[0], job[1], current, choice, job[2]), jobs)
+    for (name, _summary, _spec), check in zip(jobs, checks, strict=True):
+        into = report.features if name in features else report.prediction_drift
+        _record(report, name, check, into)
     report.columns_only_in_current = _new_columns(profile, current, contract)
     report.summarise()
     return report

@@ -1,4 +1,5 @@
-"""Plotly figures of reference vs current distributions, drawn from binned counts."""
+"""Plotly figures of the drift report: reference vs current distributions (drawn from binned
+counts) and drift over time (from the stored reports of the model)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,53 @@ def distribution_figure(name: str, distribution: dict[str, Any], drifted: bool) 
     if distribution["kind"] == "bars":
         figure.update_xaxes(type="category")
     return figure
+
+
+def _layout(figure: go.Figure, title: str, yaxis: str) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        yaxis_title=yaxis,
+        height=380,
+        margin={"l": 56, "r": 16, "t": 48, "b": 48},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left"},
+        template="plotly_white",
+        hovermode="x unified",
+    )
+    return figure
+
+
+def drift_history_figures(
+    points: list[dict[str, Any]], thresholds: dict[str, float]
+) -> list[go.Figure]:
+    """Drift over time: the share of drifted features, and each feature's drift statistic,
+    across monitor reports (``points``: ``{"time", "share_drifted", "features": {column:
+    statistic}}``, oldest first). ``thresholds`` (the latest report's, per column) are shown in
+    the hover text."""
+    times = [str(p["time"]) for p in points]
+    share = go.Figure()
+    share.add_scatter(
+        x=times,
+        y=[100 * float(p["share_drifted"]) for p in points],
+        mode="lines+markers",
+        name="share drifted",
+        line={"color": DRIFTED_COLOUR},
+        hovertemplate="%{y:.0f}%<extra>share drifted</extra>",
+    )
+    share.update_yaxes(range=[0, 100])
+    features = go.Figure()
+    columns = list(dict.fromkeys(c for p in points for c in p.get("features", {})))
+    for column in columns:
+        values = [p.get("features", {}).get(column) for p in points]
+        limit = thresholds.get(column)
+        suffix = f" (threshold {format_number(limit)})" if limit is not None else ""
+        features.add_scatter(
+            x=times,
+            y=values,
+            mode="lines+markers",
+            name=column,
+            hovertemplate="%{y:.4f}" + f"<extra>{column}{suffix}</extra>",
+        )
+    return [
+        _layout(share, "Share of drifted features over time", "share of features (%)"),
+        _layout(features, "Drift statistic per feature over time", "statistic"),
+    ]

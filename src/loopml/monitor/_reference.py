@@ -22,6 +22,7 @@ from loopml.data._contract import DataContract
 from loopml.errors import DataError
 from loopml.monitor._columns import (
     check_frame,
+    in_parallel,
     is_prediction_column,
     kind_of_series,
     kind_of_spec,
@@ -53,6 +54,11 @@ class ReferenceProfile:
         skipped: columns that are not drift-tested, with the reason.
         source_columns: every column of the reference data (to spot new columns later).
         sample_size, seed: how the KS/Wasserstein samples were drawn.
+        target, target_name: summary of the labels (the contract's target, when the frame
+            holds it), for target drift once ground truth arrives.
+        attributions: mean |SHAP| per feature and each one's share of the total, on a sample
+            of the reference (see :func:`loopml.monitor.attribution_summary`), for
+            attribution drift; None when the model has no fast SHAP path.
     """
 
     columns: dict[str, ColumnSummary]
@@ -63,6 +69,9 @@ class ReferenceProfile:
     source_columns: list[str] = field(default_factory=list)
     sample_size: int = SAMPLE_SIZE
     seed: int = 0
+    target: ColumnSummary | None = None
+    target_name: str | None = None
+    attributions: dict[str, Any] | None = None
 
     @classmethod
     def from_frame(
@@ -83,7 +92,8 @@ class ReferenceProfile:
         columns (``prediction``, ``probability_*``) are taken from ``predictions``, else from
         ``frame``.
         ``keep_data=True`` also keeps all numeric values in memory (exact-data mode; not
-        serialised).
+        serialised). The contract's target column, when ``frame`` holds it, is summarised
+        apart (``target``).
 
         Raises:
             DataError: ``frame`` is empty, or lacks a feature column of ``contract``.
@@ -100,11 +110,29 @@ class ReferenceProfile:
             sample_size=sample_size,
             seed=seed,
         )
+        testable = [(n, k, frame[n]) for n, k in kinds.items() if k in ("numeric", "categorical")]
+        summaries = in_parallel(
+            lambda job: profile._summarise(job[2], job[1] == "numeric", keep_data), testable
+        )
+        computed = {
+            name: summary for (name, _k, _s), summary in zip(testable, summaries, strict=True)
+        }
         for name, kind in kinds.items():
-            profile._add(profile.columns, name, kind, frame[name], keep_data)
-            if contract is None and _looks_like_identifier(profile.columns.get(name)):
-                del profile.columns[name]
+            summary = computed.get(name)
+            if name not in computed:
+                profile.skipped[name] = str(kind)
+            elif summary is None:
+                profile.skipped[name] = "the reference has no non-null value"
+            elif contract is None and _looks_like_identifier(summary):
                 profile.skipped[name] = "every value is distinct (an identifier?)"
+            else:
+                profile.columns[name] = summary
+        target = contract.target_column if contract is not None else None
+        if target is not None and target.name in frame.columns:
+            labels: dict[str, ColumnSummary] = {}
+            profile._add(labels, target.name, kind_of_spec(target), frame[target.name], False)
+            profile.skipped.pop(target.name, None)
+            profile.target, profile.target_name = labels.get(target.name), target.name
         outputs = frame if predictions is None else predictions
         if predictions is not None:
             check_frame(predictions, "reference predictions")
@@ -138,7 +166,12 @@ class ReferenceProfile:
         if values.size == 0:
             return None
         return NumericSummary.from_values(
-            values, n_null, sample_size=self.sample_size, seed=self.seed, keep_data=keep_data
+            values,
+            n_null,
+            sample_size=self.sample_size,
+            seed=self.seed,
+            keep_data=keep_data,
+            owned=True,
         )
 
     # -- persistence ---------------------------------------------------------------------------
@@ -154,6 +187,9 @@ class ReferenceProfile:
             "predictions": {n: s.to_dict() for n, s in self.predictions.items()},
             "skipped": dict(self.skipped),
             "source_columns": list(self.source_columns),
+            "target": self.target.to_dict() if self.target is not None else None,
+            "target_name": self.target_name,
+            "attributions": self.attributions,
         }
 
     @classmethod
@@ -180,6 +216,9 @@ class ReferenceProfile:
                 source_columns=[str(c) for c in data.get("source_columns", [])],
                 sample_size=int(data["sample_size"]),
                 seed=int(data["seed"]),
+                target=summary_from_dict(data["target"]) if data.get("target") else None,
+                target_name=data.get("target_name"),
+                attributions=data.get("attributions"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loopml.errors import DataError
-from loopml.monitor._plots import distribution_figure
+from loopml.monitor._plots import distribution_figure, drift_history_figures
 from loopml.reports import Report, figure_html, render_html, to_jsonable, write_report
 
 FORMAT = "loopml.drift_report/1"
@@ -24,8 +24,11 @@ class DriftReport(Report):
     categories and out-of-range shares; ``distributions`` holds the binned counts plotted in
     the HTML page. ``dataset_drift`` is ``share_drifted >= drift_share``. ``multivariate``
     (domain-classifier drift), ``performance`` (realized and estimated metrics), ``operations``
-    (request count, latency percentiles) and ``alerts`` (the alert rules that fired) are filled
-    by the caller when they apply.
+    (request count, latency percentiles), ``target_drift`` (labels that arrived against the
+    training labels), ``attribution_drift`` (change of each feature's share of SHAP
+    importance), ``history`` (earlier reports of the model: ``{"time", "share_drifted",
+    "features": {column: statistic}}``, oldest first, for the drift-over-time chart) and
+    ``alerts`` (the alert rules that fired) are filled by the caller when they apply.
     """
 
     model: str | None = None
@@ -45,6 +48,9 @@ class DriftReport(Report):
     multivariate: dict[str, Any] | None = None
     performance: dict[str, Any] | None = None
     operations: dict[str, Any] | None = None
+    target_drift: dict[str, Any] | None = None
+    attribution_drift: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
@@ -91,6 +97,9 @@ class DriftReport(Report):
                 "multivariate": self.multivariate,
                 "performance": self.performance,
                 "operations": self.operations,
+                "target_drift": self.target_drift,
+                "attribution_drift": self.attribution_drift,
+                "history": self.history,
                 "alerts": self.alerts,
             }
         )
@@ -133,6 +142,13 @@ class DriftReport(Report):
             for name, r in [*predictions, *features]
             if name in self.distributions
         ]
+        target = self.target_drift
+        if target is not None and target.get("distribution"):
+            label = f"target {target['column']}"
+            figures.insert(
+                0,
+                figure_html(distribution_figure(label, target["distribution"], target["drifted"])),
+            )
         window = ", ".join(f"{k}: {v}" for k, v in self.window.items())
         return {
             "title": f"Drift report{f' — {self.model}' if self.model else ''}",
@@ -146,6 +162,7 @@ class DriftReport(Report):
                 ("reference rows", self.n_reference),
                 ("current rows", self.n_current),
                 *_extra_cards(self.multivariate, self.performance),
+                *_drift_cards(self.target_drift, self.attribution_drift),
                 *[(k.replace("_", " "), v) for k, v in (self.operations or {}).items()],
             ],
             "drift_share": self.drift_share,
@@ -162,6 +179,14 @@ class DriftReport(Report):
             "multivariate": self.multivariate,
             "performance_rows": _performance_rows(self.performance),
             "performance": self.performance,
+            "target": self.target_drift,
+            "attribution": self.attribution_drift,
+            "attribution_rows": _attribution_rows(self.attribution_drift),
+            "attribution_status": [
+                "fail" if r["drifted"] else ""
+                for r in ((self.attribution_drift or {}).get("features") or {}).values()
+            ],
+            "history_figures": _history_figures(self.history, self),
             "alert_rows": [
                 [a["rule"], a["severity"], a["metric"], a["value"], a["threshold"], a["message"]]
                 for a in self.alerts
@@ -231,3 +256,39 @@ def _performance_rows(performance: dict[str, Any] | None) -> list[list[Any]]:
     sides = [performance.get(k) or {} for k in ("reference", "estimated", "realized")]
     names = [n for n in dict.fromkeys(k for side in sides[1:] for k in side)]
     return [[name, *(side.get(name) for side in sides)] for name in names]
+
+
+def _drift_cards(
+    target: dict[str, Any] | None, attribution: dict[str, Any] | None
+) -> list[tuple[str, Any]]:
+    cards: list[tuple[str, Any]] = []
+    if target is not None:
+        cards.append(("target drift", target["drifted"]))
+    if attribution is not None:
+        cards.append(("attribution drift", attribution["drifted"]))
+    return cards
+
+
+def _attribution_rows(attribution: dict[str, Any] | None) -> list[list[Any]]:
+    if not attribution:
+        return []
+    return [
+        [name, r["reference_share"], r["current_share"], r["change"], r["drifted"]]
+        for name, r in attribution["features"].items()
+    ]
+
+
+def _history_figures(history: list[dict[str, Any]], report: DriftReport) -> list[str]:
+    """Drift over time: this report appended to the earlier ones (at least two points)."""
+    if not history:
+        return []
+    points = [
+        *history,
+        {
+            "time": report.generated_at,
+            "share_drifted": report.share_drifted,
+            "features": {n: r["statistic"] for n, r in report.features.items()},
+        },
+    ]
+    thresholds = {n: r["threshold"] for n, r in report.features.items()}
+    return [figure_html(f) for f in drift_history_figures(points, thresholds)]

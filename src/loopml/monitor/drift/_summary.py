@@ -165,26 +165,36 @@ class NumericSummary:
         sample_size: int = SAMPLE_SIZE,
         seed: int = 0,
         keep_data: bool = False,
+        owned: bool = False,
     ) -> NumericSummary:
         """Summarise finite float ``values`` (nulls already removed and counted in ``n_null``).
+
+        ``owned=True`` says the caller hands ``values`` over: it is sorted in place instead of
+        copied (the sample is drawn before, so it is the same either way).
 
         Raises:
             DataError: ``values`` is empty.
         """
         if values.size == 0:
             raise DataError("Cannot summarise a column that has no non-null values.")
-        ordered = np.sort(values)
-        cuts = np.unique(_sorted_quantiles(ordered, np.linspace(0, 1, N_BINS + 1)[1:-1]))
-        if ordered.size > sample_size:
+        sample = None
+        if values.size > sample_size:
             sample = np.sort(np.random.default_rng(seed).choice(values, sample_size, False))
+        if owned:
+            values.sort()
+            ordered = values
         else:
+            ordered = np.sort(values)
+        cuts = np.unique(_sorted_quantiles(ordered, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+        if sample is None:
             sample = ordered.copy()
         edges = _plot_edges(ordered)
+        mean = float(ordered.mean())
         return cls(
             n=int(ordered.size),
             n_null=int(n_null),
-            mean=float(ordered.mean()),
-            std=float(ordered.std()),
+            mean=mean,
+            std=_std(ordered, mean),
             min=float(ordered[0]),
             max=float(ordered[-1]),
             cuts=cuts,
@@ -232,7 +242,20 @@ class NumericSummary:
         )
 
 
+def _std(values: np.ndarray, mean: float) -> float:
+    """Population standard deviation (``np.std``) with one temporary array, not two."""
+    centred = values - mean
+    return float(np.sqrt(np.dot(centred, centred) / values.size))
+
+
 def _discrete_counts(ordered: np.ndarray) -> CategoricalSummary | None:
+    # Evenly spaced order statistics with more distinct values than allowed prove the column
+    # is not discrete without a pass over all values.
+    probe = ordered[
+        np.linspace(0, ordered.size - 1, min(ordered.size, 8 * MAX_DISCRETE), dtype=int)
+    ]
+    if np.unique(probe).size > MAX_DISCRETE:
+        return None
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     if starts.size > MAX_DISCRETE:
         return None
