@@ -41,6 +41,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run("init", "--data", str(data), "--target", "label", "--name", "churn", "-p", str(folder))
     charter = load_charter(folder / "loopml.yaml")
     charter.training.families = ["linear"]
+    charter.training.tune = False
     charter.training.cv_folds = 2
     charter.registry.require_approval = True
     write_charter(charter, folder / "loopml.yaml")
@@ -106,7 +107,9 @@ def test_export_and_gc(project: Path, tmp_path: Path) -> None:
     onnx = run_json("models", "export", "churn:1", str(tmp_path / "o"), "-f", "onnx", *p)
     assert onnx["checks"]["max_abs_difference"] <= 1e-4
     assert onnx["checks"]["rows_verified"] > 0
-    run("models", "export", "churn:1", str(tmp_path / "m"), "-f", "mlflow", *p, code=2)
+    mlflow = run_json("models", "export", "churn:1", str(tmp_path / "m"), "-f", "mlflow", *p)
+    assert {"MLmodel", "model.joblib", "requirements.txt"} <= set(mlflow["files"])
+    run("models", "export", "churn:1", str(tmp_path / "x"), "-f", "pmml", *p, code=2)
 
     (project / ".loopml" / "artifacts" / "ab").mkdir(parents=True, exist_ok=True)
     orphan = "ab" + "c" * 62

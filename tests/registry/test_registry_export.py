@@ -74,8 +74,8 @@ def test_export_refuses_a_non_empty_folder_and_unknown_formats(
     (tmp_path / "taken" / "x").write_text("keep")
     with pytest.raises(AlreadyExistsError):
         export_model(linear, "joblib", tmp_path / "taken", model_ref="churn:1")
-    with pytest.raises(InvalidInputError, match="MLflow format is not available"):
-        export_model(linear, "mlflow", tmp_path / "new", model_ref="churn:1")
+    with pytest.raises(InvalidInputError, match="Unknown export format 'pmml'"):
+        export_model(linear, "pmml", tmp_path / "new", model_ref="churn:1")
     assert not (tmp_path / "new").exists()
 
 

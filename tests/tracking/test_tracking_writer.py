@@ -9,12 +9,15 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import pytest
 
-from loopml.errors import InvalidInputError
-from loopml.store import MetadataStore, open_store
+from loopml.errors import InvalidInputError, NotFoundError
+from loopml.store import MetadataStore, Run, open_store
 from loopml.tracking import ActiveRun, BackgroundWriter, start_run
 from loopml.tracking import _writer as writer_module
 
@@ -198,3 +201,87 @@ def test_interpreter_exit_flushes_a_run_that_was_never_ended(tmp_path: Path) -> 
     with open_store(url) as reopened:
         assert len(reopened.runs.metric_history(run_id, "loss")) == 500
         assert reopened.runs.get(run_id).status == "running"
+
+
+def test_a_short_run_is_created_with_everything_it_logged_in_one_transaction(
+    store: MetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = store._db  # type: ignore[attr-defined]
+    writes: list[object] = []
+    original = database.write
+
+    def counted(work: Any) -> Any:
+        writes.append(work)
+        return original(work)
+
+    monkeypatch.setattr(database, "write", counted)
+    with start_run(store, "p", "short", tags={"team": "risk"}) as run:
+        run.log_params({"family": "lightgbm", "lr": 0.1})
+        run.log_metrics({"auc": 0.9, "loss": 0.3})
+    assert len(writes) == 1
+    stored = store.runs.get(run.id)
+    assert (stored.status, stored.params["family"], stored.metrics) == (
+        "finished",
+        "lightgbm",
+        {"auc": 0.9, "loss": 0.3},
+    )
+    assert stored.tags["team"] == "risk" and "package.numpy" in stored.tags
+    assert stored.start_time < stored.end_time  # type: ignore[operator]
+
+
+def test_this_process_reads_its_buffered_runs_and_others_see_them_once_committed(
+    store: MetadataStore, tmp_path: Path
+) -> None:
+    writer = BackgroundWriter(interval=3600)  # nothing is committed in the background
+    other = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")  # like another process
+    try:
+        run = ActiveRun(store, _unsaved_run(), writer=writer, pending=True)  # what start_run builds
+        run.log_params({"lr": 0.1})
+        with pytest.raises(NotFoundError):
+            other.runs.get(run.id)
+        seen = store.runs.get(run.id)  # read-your-writes: created (with its params) first
+        assert (seen.status, seen.params) == ("running", {"lr": "0.1"})
+        assert other.runs.get(run.id).params == {"lr": "0.1"}
+        child = run.child("trial", "trial")
+        child.log_metric("score", 0.5)
+        assert [r.name for r in store.runs.search("p", "metrics.score > 0")] == ["trial"]
+        assert other.runs.get(child.id).parent_id == run.id
+        child.end()
+        run.end()
+    finally:
+        writer.close()
+        other.close()
+
+
+def test_a_buffered_run_appears_within_the_writer_interval_without_logging(
+    store: MetadataStore, tmp_path: Path
+) -> None:
+    writer = BackgroundWriter(interval=0.01)
+    other = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    try:
+        run = ActiveRun(store, _unsaved_run(), writer=writer, pending=True)
+        deadline = time.monotonic() + 60
+        while not other.runs.list("p") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [r.id for r in other.runs.list("p")] == [run.id]
+        run.end()
+    finally:
+        writer.close()
+        other.close()
+
+
+def test_a_missing_parent_is_refused_when_the_run_starts(store: MetadataStore) -> None:
+    with pytest.raises(NotFoundError):
+        start_run(store, "p", "orphan", parent_id="no-such-run")
+    assert store.runs.list("p") == []
+
+
+def _unsaved_run() -> Run:
+    return Run(
+        id=uuid4().hex,
+        project="p",
+        name="buffered",
+        kind="train",
+        status="running",
+        start_time=datetime.now(UTC),
+    )

@@ -1,4 +1,4 @@
-"""Exporting a registered model to a folder: joblib (+ SHA-256 manifest), skops, ONNX.
+"""Exporting a registered model to a folder: joblib (+ SHA-256 manifest), skops, ONNX, MLflow.
 
 Every export folder holds ``manifest.json``: the format, the model reference, and the SHA-256 of
 each file written. The loaders here verify those digests before deserializing anything; joblib
@@ -22,7 +22,7 @@ from loopml.errors import AlreadyExistsError, ArtifactIntegrityError, DataError,
 from loopml.registry._registry import dump_bundle, load_bundle
 from loopml.train import ModelBundle
 
-EXPORT_FORMATS: tuple[str, ...] = ("joblib", "skops", "onnx")
+EXPORT_FORMATS: tuple[str, ...] = ("joblib", "skops", "onnx", "mlflow")
 MANIFEST = "manifest.json"
 
 SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
@@ -30,12 +30,16 @@ SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
     "lightgbm.sklearn.LGBMRegressor",
+    "loopml.data._clean.CleaningTransformer",
+    "loopml.features._derived.DerivedFeatures",
+    "loopml.features._selection.FeatureSelector",
     "loopml.features._preprocess.output_feature_name",
     "loopml.features._transformers.CategoricalCodes",
     "loopml.features._transformers.DatetimeParts",
     "loopml.features._transformers.as_documents",
     "loopml.features._transformers.as_labels",
     "loopml.features._transformers.as_numbers",
+    "loopml.train._self_training.SelfTrainedClassifier",
     "numpy.dtype",
 )
 """Types a loopml pipeline holds beyond those skops trusts by default; a skops file naming any
@@ -77,6 +81,9 @@ def export_model(
 ) -> ExportResult:
     """Write ``bundle`` to ``folder`` (created; it must be empty or absent) in ``format``.
 
+    ``mlflow`` writes an MLflow model directory (see :mod:`loopml.registry._mlflow`) that
+    ``mlflow.pyfunc.load_model`` loads when loopml is importable.
+
     ``sample`` (the holdout) is what an ONNX export is verified on; without it the ONNX graph is
     verified on no rows and the check says so.
 
@@ -86,13 +93,10 @@ def export_model(
         DataError: the ONNX model disagrees with scikit-learn beyond tolerance.
     """
     if format not in EXPORT_FORMATS:
-        hint = f"Choose one of: {', '.join(EXPORT_FORMATS)}."
-        if format == "mlflow":
-            hint = (
-                "The MLflow format is not available: MLflow cannot be installed beside loopml's "
-                f"pinned packages, so an MLflow directory could not be tested. {hint}"
-            )
-        raise InvalidInputError(f"Unknown export format {format!r}.", hint=hint)
+        raise InvalidInputError(
+            f"Unknown export format {format!r}.",
+            hint=f"Choose one of: {', '.join(EXPORT_FORMATS)}.",
+        )
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise AlreadyExistsError(
             f"The export folder {folder} already exists and is not empty.",
@@ -104,6 +108,10 @@ def export_model(
         files = {"model.joblib": dump_bundle(bundle)}
     elif format == "skops":
         files = _skops_files(bundle)
+    elif format == "mlflow":
+        from loopml.registry._mlflow import mlflow_files
+
+        files = mlflow_files(bundle, model_ref)
     else:
         from loopml.registry._onnx import to_onnx
 

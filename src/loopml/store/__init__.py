@@ -24,6 +24,7 @@ from loopml.store._records import (
     MetricPoint,
     ModelVersion,
     MonitorReport,
+    PredictionActivity,
     PredictionRecord,
     Run,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "ModelVersion",
     "MonitorReport",
     "MonitorStore",
+    "PredictionActivity",
     "PredictionRecord",
     "PredictionStore",
     "Run",

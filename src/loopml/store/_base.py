@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from loopml.store._records import (
     ModelStage,
     ModelVersion,
     MonitorReport,
+    PredictionActivity,
     PredictionRecord,
     Run,
     RunStatus,
@@ -69,7 +70,25 @@ class DatasetStore(abc.ABC):
 
 
 class RunStore(abc.ABC):
-    """Tracked runs, their params, metrics (with history), tags and artifacts."""
+    """Tracked runs, their params, metrics (with history), tags and artifacts.
+
+    Write-behind barrier: a process that buffers run writes (:mod:`loopml.tracking` creates a
+    run's row together with its first batch) installs a callable with :meth:`set_barrier`. Every
+    method that names a run calls it with that id (``list``/``search`` with None) before touching
+    the database, so the process reads its own writes: a buffered run is created first.
+    """
+
+    _barrier: Callable[[str | None], None] | None = None
+
+    def set_barrier(self, barrier: Callable[[str | None], None] | None) -> None:
+        """Install (or with None remove) the write-behind barrier described above."""
+        self._barrier = barrier
+
+    def _pass_barrier(self, run_id: str | None) -> None:
+        """Backends call this first in ``log_batch``, ``end``, ``get``, ``list``,
+        ``metric_history``, ``search`` and (with the parent id) ``create``."""
+        if self._barrier is not None:
+            self._barrier(run_id)
 
     @abc.abstractmethod
     def create(
@@ -82,12 +101,24 @@ class RunStore(abc.ABC):
         dataset_id: str | None = None,
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
+        start_time: datetime | None = None,
+        params: dict[str, Any] | None = None,
+        metrics: Sequence[MetricPoint] = (),
+        artifacts: dict[str, str] | None = None,
+        end_status: RunStatus | None = None,
     ) -> Run:
-        """Start a run in status ``running`` (a fresh UUID hex id unless ``run_id`` is given).
+        """Start a run in status ``running`` (a fresh UUID hex id unless ``run_id`` is given),
+        started at ``start_time`` (default now).
+
+        ``params``, ``metrics`` and ``artifacts`` are logged, and with ``end_status`` the run is
+        ended, in the same transaction, as :meth:`log_batch` would (one round trip for a whole
+        short run). Returns the stored run.
 
         Raises:
             AlreadyExistsError: ``run_id`` is taken.
             NotFoundError: ``parent_id`` does not exist.
+            InvalidInputError: ``run_id`` is empty or longer than 64 characters, or
+                ``end_status`` is not ``finished``/``failed``.
         """
 
     @abc.abstractmethod
@@ -354,6 +385,13 @@ class PredictionStore(abc.ABC):
 
         ``since`` is inclusive, ``until`` exclusive.
         """
+
+    @abc.abstractmethod
+    def activity(
+        self, *, model_name: str | None = None, model_version: int | None = None
+    ) -> builtins.list[PredictionActivity]:
+        """Prediction counts per model version and deployment (of one model or version when
+        given), by model name, version, then deployment; computed in the database."""
 
     @abc.abstractmethod
     def add_feedback(self, items: Sequence[Feedback]) -> int:

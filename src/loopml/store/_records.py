@@ -157,6 +157,19 @@ class PredictionRecord:
 
 
 @dataclass(frozen=True)
+class PredictionActivity:
+    """How many predictions one model version made through one deployment, and when (the
+    first and last prediction's times)."""
+
+    model_name: str
+    model_version: int
+    deployment: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True)
 class Feedback:
     """Ground truth for an earlier prediction, joined to it by ``request_id``."""
 

@@ -6,19 +6,30 @@ a parameter (nothing the user typed is ever pasted into SQL or evaluated). Gramm
     filter     := disjunct
     disjunct   := conjunct ("or" conjunct)*
     conjunct   := atom ("and" atom)*
-    atom       := "(" disjunct ")" | comparison
-    comparison := field op value | field "in" "(" value ("," value)* ")"
+    atom       := "not" atom | "(" disjunct ")" | comparison
+    comparison := field op value
+                | field ["not"] "in" "(" value ("," value)* ")"
+                | field ["not"] ("like" | "ilike") value
+                | field "is" ["not"] "null"
     field      := metrics.KEY | params.KEY | tags.KEY
-                | kind | status | name | dataset_id | parent_id | start_time
-    op         := "=" | "!=" | "<" | "<=" | ">" | ">=" | "like"
+                | [attributes.] (run_id | name | run_name | kind | status | dataset_id
+                                 | parent_id | start_time | end_time)
+    op         := "=" | "!=" | "<>" | "<" | "<=" | ">" | ">="
 
-A KEY is a run of letters, digits, ``_ . - /`` or a back-quoted name (``tags.`my key```).
-Metrics compare with numbers; params, tags and text attributes with quoted strings (``'…'`` or
-``"…"``, a doubled quote escapes itself); ``start_time`` with an ISO-8601 string. ``like`` takes
-SQL wildcards (``%``, ``_``) and ignores case. Keywords ignore case.
+A KEY is a run of letters, digits, ``_ . - /`` or a quoted name (``tags.`my key``` or
+``tags."my key"``); ``metric.``, ``param.``, ``tag.`` and ``attribute.`` are accepted too, as in
+MLflow. Metrics compare with numbers; params, tags and text attributes with quoted strings
+(``'…'`` or ``"…"``, a doubled quote escapes itself); ``start_time``/``end_time`` with an
+ISO-8601 string. ``like`` and ``ilike`` take SQL wildcards (``%``, ``_``) and both ignore case.
+Keywords ignore case.
 
-Ordering keys (:func:`parse_order_by`): ``metrics.KEY``, ``start_time`` or a text attribute,
-followed by ``asc`` or ``desc``. Metrics and ``start_time`` default to ``desc`` (best/newest
+Missing values: a comparison on a metric, param or tag holds only for runs that have the key
+(``!=``, ``not in`` and ``not like`` included); ``IS NULL`` selects the runs without it (for a
+metric: without a value, missing or NaN) and ``IS NOT NULL`` those with it. ``not`` negates
+whatever follows, so ``not metrics.auc > 0.8`` also selects runs without ``auc``.
+
+Ordering keys (:func:`parse_order_by`): ``metrics.KEY``, ``start_time``/``end_time`` or a text
+attribute, followed by ``asc`` or ``desc``. Metrics and times default to ``desc`` (best/newest
 first, the usual question), text attributes to ``asc``; runs without the metric come last.
 """
 
@@ -34,16 +45,41 @@ from loopml.errors import InvalidInputError
 FieldKind = Literal["metric", "param", "tag", "attribute"]
 Value = float | str | datetime
 
-TEXT_ATTRIBUTES = ("kind", "status", "name", "dataset_id", "parent_id")
-ATTRIBUTES = (*TEXT_ATTRIBUTES, "start_time")
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "like", "in")
-_PREFIXES: dict[str, FieldKind] = {"metrics": "metric", "params": "param", "tags": "tag"}
-_KEYWORDS = {"and", "or", "in", "like", "asc", "desc"}
+TEXT_ATTRIBUTES = ("id", "kind", "status", "name", "dataset_id", "parent_id")
+TIME_ATTRIBUTES = ("start_time", "end_time")
+ATTRIBUTES = (*TEXT_ATTRIBUTES, *TIME_ATTRIBUTES)
+ATTRIBUTE_ALIASES = {"run_id": "id", "run_name": "name"}
+"""MLflow's names for loopml's run attributes."""
+OPERATORS = (
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "like",
+    "not like",
+    "in",
+    "not in",
+    "is null",
+    "is not null",
+)
+_PREFIXES: dict[str, FieldKind] = {
+    "metrics": "metric",
+    "metric": "metric",
+    "params": "param",
+    "param": "param",
+    "tags": "tag",
+    "tag": "tag",
+}
+_ATTRIBUTE_PREFIXES = ("attributes", "attribute", "attr")
+_KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "asc", "desc"}
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<field>(?:metrics|params|tags)\.(?:`[^`]+`|[A-Za-z0-9_][A-Za-z0-9_./-]*))
+  | (?P<field>(?:metrics?|params?|tags?|attributes?|attr)
+        \.(?:`[^`]+`|"[^"]+"|[A-Za-z0-9_][A-Za-z0-9_./-]*))
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
@@ -63,12 +99,13 @@ class Token:
 
 @dataclass(frozen=True)
 class Comparison:
-    """``<kind>.<key> <op> <value>``; ``value`` is a tuple for ``in``."""
+    """``<kind>.<key> <op> <value>``: ``op`` is one of :data:`OPERATORS` (``ilike`` is read as
+    ``like``); ``value`` is a tuple for ``in``/``not in`` and None for ``is [not] null``."""
 
     kind: FieldKind
     key: str
     op: str
-    value: Value | tuple[Value, ...]
+    value: Value | tuple[Value, ...] | None
 
 
 @dataclass(frozen=True)
@@ -76,10 +113,17 @@ class BoolOp:
     """``and``/``or`` of two or more sub-filters."""
 
     op: Literal["and", "or"]
-    items: tuple[Comparison | BoolOp, ...]
+    items: tuple[RunFilter, ...]
 
 
-RunFilter = Comparison | BoolOp
+@dataclass(frozen=True)
+class Not:
+    """``not <item>``."""
+
+    item: RunFilter
+
+
+RunFilter = Comparison | BoolOp | Not
 
 
 @dataclass(frozen=True)
@@ -164,6 +208,8 @@ class _Parser:
         return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
 
     def atom(self) -> RunFilter:
+        if self.accept("keyword", "not"):
+            return Not(self.atom())
         if self.accept("punct", "("):
             inner = self.disjunct()
             if not self.accept("punct", ")"):
@@ -176,25 +222,49 @@ class _Parser:
         if token.kind == "field":
             self.advance()
             prefix, _, key = token.text.partition(".")
-            return _PREFIXES[prefix], key.strip("`")
-        if token.kind == "word" and token.text in ATTRIBUTES:
+            key = key.strip("`") if key.startswith("`") else key.strip('"')
+            if prefix.lower() not in _ATTRIBUTE_PREFIXES:
+                return _PREFIXES[prefix.lower()], key
+            name = ATTRIBUTE_ALIASES.get(key, key)
+            if name in ATTRIBUTES:
+                return "attribute", name
+            raise _error(self.text, token.position, "a run attribute", repr(token.text))
+        if token.kind == "word" and ATTRIBUTE_ALIASES.get(token.text, token.text) in ATTRIBUTES:
             self.advance()
-            return "attribute", token.text
+            return "attribute", ATTRIBUTE_ALIASES.get(token.text, token.text)
         raise self.fail(
-            "a field (metrics.KEY, params.KEY, tags.KEY or one of " + ", ".join(ATTRIBUTES) + ")"
+            "a field (metrics.KEY, params.KEY, tags.KEY or one of "
+            + ", ".join((*ATTRIBUTES, *ATTRIBUTE_ALIASES))
+            + ")"
         )
 
     def comparison(self) -> Comparison:
         kind, key = self.field()
         token = self.current
-        if token.kind == "op" or (token.kind == "keyword" and token.text in ("like", "in")):
+        if token.kind == "keyword" and token.text == "is":
+            self.advance()
+            negated = self.accept("keyword", "not")
+            if not self.accept("keyword", "null"):
+                raise self.fail("NULL (or NOT NULL) after IS")
+            return Comparison(kind, key, "is not null" if negated else "is null", None)
+        negated = self.accept("keyword", "not")
+        token = self.current
+        if token.kind == "keyword" and token.text in ("like", "ilike", "in"):
+            op = {"ilike": "like"}.get(self.advance().text, token.text)
+        elif token.kind == "op" and not negated:
             op = self.advance().text
         else:
-            raise self.fail("an operator (=, !=, <, <=, >, >=, LIKE or IN)")
+            expected = (
+                "IN, LIKE or ILIKE after NOT"
+                if negated
+                else ("an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT or IS)")
+            )
+            raise self.fail(expected)
         if op == "like" and kind == "metric":
             raise _error(self.text, token.position, "a numeric operator for a metric", "LIKE")
+        prefix = "not " if negated else ""
         if op != "in":
-            return Comparison(kind, key, op, self.value(kind, key))
+            return Comparison(kind, key, prefix + op, self.value(kind, key))
         if not self.accept("punct", "("):
             raise self.fail("'(' to open the IN list")
         values = [self.value(kind, key)]
@@ -202,7 +272,7 @@ class _Parser:
             values.append(self.value(kind, key))
         if not self.accept("punct", ")"):
             raise self.fail("',' or ')' in the IN list")
-        return Comparison(kind, key, op, tuple(values))
+        return Comparison(kind, key, prefix + op, tuple(values))
 
     def value(self, kind: FieldKind, key: str) -> Value:
         token = self.current
@@ -217,7 +287,7 @@ class _Parser:
         self.advance()
         quote = token.text[0]
         text = token.text[1:-1].replace(quote * 2, quote)
-        if key == "start_time" and kind == "attribute":
+        if key in TIME_ATTRIBUTES and kind == "attribute":
             return _timestamp(self.text, token, text)
         return text
 
@@ -257,15 +327,26 @@ def parse_order_by(keys: list[str] | None) -> list[OrderKey]:
     for text in keys or []:
         tokens = tokenize(text)
         first = tokens[0]
-        if first.kind == "field" and first.text.startswith("metrics."):
+        prefix, _, rest_of_field = first.text.partition(".")
+        if first.kind == "field" and _PREFIXES.get(prefix.lower()) == "metric":
             kind: Literal["metric", "attribute"] = "metric"
-            key = first.text.partition(".")[2].strip("`")
-        elif first.kind == "word" and first.text in ATTRIBUTES:
-            kind, key = "attribute", first.text
+            key = (
+                rest_of_field.strip("`")
+                if rest_of_field.startswith("`")
+                else rest_of_field.strip('"')
+            )
+        elif first.kind == "word" and ATTRIBUTE_ALIASES.get(first.text, first.text) in ATTRIBUTES:
+            kind, key = "attribute", ATTRIBUTE_ALIASES.get(first.text, first.text)
+        elif (
+            first.kind == "field"
+            and prefix.lower() in _ATTRIBUTE_PREFIXES
+            and ATTRIBUTE_ALIASES.get(rest_of_field, rest_of_field) in ATTRIBUTES
+        ):
+            kind, key = "attribute", ATTRIBUTE_ALIASES.get(rest_of_field, rest_of_field)
         else:
             got = "nothing" if first.kind == "end" else repr(first.text)
             raise _order_error(text, first.position, "metrics.KEY or " + ", ".join(ATTRIBUTES), got)
-        descending = kind == "metric" or key == "start_time"
+        descending = kind == "metric" or key in TIME_ATTRIBUTES
         rest = tokens[1:]
         if rest[0].kind == "keyword" and rest[0].text in ("asc", "desc"):
             descending = rest[0].text == "desc"

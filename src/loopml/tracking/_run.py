@@ -8,16 +8,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from uuid import uuid4
 
 from loopml.errors import InvalidInputError, LoopmlError
 from loopml.store import ArtifactStore, MetadataStore, MetricPoint, Run
+from loopml.store._records import utcnow
+from loopml.tracking._pending import pending_runs
 from loopml.tracking._writer import BackgroundWriter, Item, RunSink, default_writer
 
 
 class ActiveRun:
     """A run being recorded. Use as a context manager (or call :meth:`end`).
 
-    ``log_*`` calls append to the run's buffer and return in microseconds; the per-process
+    With ``pending=True`` (how :func:`start_run` and :meth:`child` start runs) ``run`` is not yet
+    in the store: its row is written by the first commit, in the same transaction as what was
+    logged, so a short run costs one transaction. Store calls in this process that name the run
+    create it first (:mod:`loopml.tracking._pending`); other processes see it within the writer's
+    interval. ``log_*`` calls append to the run's buffer and return in microseconds; the per-process
     background writer (:mod:`loopml.tracking._writer`) commits buffers in batches, at least every
     half second. :meth:`flush` commits everything logged so far. Leaving the ``with`` block
     normally ends the run ``finished``; an exception ends it ``failed`` (and is re-raised); both
@@ -32,15 +39,19 @@ class ActiveRun:
         *,
         artifacts: ArtifactStore | None = None,
         writer: BackgroundWriter | None = None,
+        pending: bool = False,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
         self._run = run
         self._writer = writer
-        self._sink = RunSink(store, run.id)
+        self._sink = RunSink(store, run.id, pending=run if pending else None)
         self._lock = threading.Lock()
         self._params: dict[str, str] = dict(run.params)
         self._ended = False
+        if pending:
+            pending_runs(store).add(self._sink)
+            self._current_writer().watch(self._sink)
 
     @property
     def id(self) -> str:
@@ -117,7 +128,7 @@ class ActiveRun:
     # -- lifecycle -----------------------------------------------------------------------------
     def child(self, name: str, kind: str, **tags: Any) -> ActiveRun:
         """Start a nested run (for example one per candidate or tuning trial)."""
-        run = self._store.runs.create(
+        run = _new_run(
             self.project,
             name,
             kind,
@@ -125,7 +136,9 @@ class ActiveRun:
             dataset_id=self._run.dataset_id,
             tags={k: str(v) for k, v in tags.items()},
         )
-        return ActiveRun(self._store, run, artifacts=self._artifacts, writer=self._writer)
+        return ActiveRun(
+            self._store, run, artifacts=self._artifacts, writer=self._writer, pending=True
+        )
 
     def flush(self) -> None:
         """Commit everything logged so far (in the calling thread) before returning.
@@ -166,10 +179,11 @@ class ActiveRun:
             self._ended = True
         self._current_writer().forget(self._sink)
         self._sink.commit(end_status="failed" if status == "failed" else "finished")
+        pending_runs(self._store).discard(self._sink)
         try:
             self._sink.raise_errors()
         except LoopmlError:
-            if self._store.runs.get(self.id).status == "running":
+            if self._sink.pending is None and self._store.runs.get(self.id).status == "running":
                 self._store.runs.end(self.id, "failed")
             raise
 
@@ -231,7 +245,30 @@ def start_run(
 
     all_tags = environment_tags(code_dir or Path.cwd())
     all_tags.update({k: str(v) for k, v in (tags or {}).items()})
-    run = store.runs.create(
-        project, name, kind, parent_id=parent_id, dataset_id=dataset_id, tags=all_tags
+    if parent_id is not None:
+        parent_id = store.runs.get(parent_id).id  # raises NotFoundError now, not at the commit
+    run = _new_run(project, name, kind, parent_id=parent_id, dataset_id=dataset_id, tags=all_tags)
+    return ActiveRun(store, run, artifacts=artifacts, pending=True)
+
+
+def _new_run(
+    project: str,
+    name: str,
+    kind: str,
+    *,
+    parent_id: str | None,
+    dataset_id: str | None,
+    tags: dict[str, str],
+) -> Run:
+    """A run not yet in the store, with a client-side id (UUID hex, like the store's)."""
+    return Run(
+        id=uuid4().hex,
+        project=project,
+        name=name,
+        kind=kind,
+        status="running",
+        start_time=utcnow(),
+        parent_id=parent_id,
+        dataset_id=dataset_id,
+        tags=tags,
     )
-    return ActiveRun(store, run, artifacts=artifacts)

@@ -9,6 +9,12 @@ calling thread (ending the run in the same transaction) and raise any error met.
 hook commits every buffer on interpreter exit, so a normal exit (including an uncaught exception)
 loses nothing.
 
+A run started by :func:`~loopml.tracking.start_run` is not written at once: its row is created
+by its first commit, in the same transaction as what it logged (a short run costs one
+transaction: start, params, metrics and end). The writer commits it within
+:data:`FLUSH_INTERVAL_SECONDS` even if nothing is logged, so other processes see it by then; this
+process sees it at once (:mod:`loopml.tracking._pending`).
+
 Loss window: a hard kill (SIGKILL, OOM kill, power loss) loses what is still buffered: the items
 logged in the last :data:`FLUSH_INTERVAL_SECONDS` (plus the duration of the commit in flight),
 and never more than :data:`MAX_PENDING_ITEMS` items per run, because a run whose buffer reaches
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopml.errors import InvalidInputError, LoopmlError, StoreError
-from loopml.store import MetadataStore, MetricPoint
+from loopml.store import MetadataStore, MetricPoint, Run
 from loopml.store._records import RunStatus
 
 FLUSH_INTERVAL_SECONDS = 0.5
@@ -44,22 +50,28 @@ Item = tuple[str, Any, Any]  # ("param"|"tag"|"artifact", key, value) or ("metri
 
 @dataclass(eq=False)
 class RunSink:
-    """One run's buffer. ``lock`` guards the buffer; ``write_lock`` orders its commits."""
+    """One run's buffer. ``lock`` guards the buffer; ``write_lock`` orders its commits.
+
+    ``pending`` holds the run while its row is not yet in the store: the first commit creates it
+    together with everything buffered (one transaction), then clears it.
+    """
 
     store: MetadataStore
     run_id: str
+    pending: Run | None = None
     buffer: list[Item] = field(default_factory=list)
     errors: list[LoopmlError] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def commit(self, end_status: RunStatus | None = None) -> None:
-        """Commit the buffer (and end the run when ``end_status`` is given) in one transaction;
-        an error is kept in :attr:`errors` after writing what could be written."""
+        """Commit the buffer (creating the run first if it is pending, and ending it when
+        ``end_status`` is given) in one transaction; an error is kept in :attr:`errors` after
+        writing what could be written."""
         with self.write_lock:
             with self.lock:
                 items, self.buffer = self.buffer, []
-            if not items and end_status is None:
+            if not items and end_status is None and self.pending is None:
                 return
             error = _write(self, items, end_status)
             if error is not None:
@@ -106,6 +118,10 @@ class BackgroundWriter:
             self._wake.set()
         elif pending >= MAX_PENDING_ITEMS:
             sink.commit()
+
+    def watch(self, sink: RunSink) -> None:
+        """Commit ``sink`` at the next interval even if nothing is logged (a pending run)."""
+        self._register(sink)
 
     def forget(self, sink: RunSink) -> None:
         """Stop watching ``sink`` (its run ended)."""
@@ -169,7 +185,11 @@ def _write(sink: RunSink, items: list[Item], end_status: RunStatus | None) -> Lo
         )
 
     try:
-        log(params, end_status)
+        if sink.pending is not None:
+            _create(sink, sink.pending, params, metrics, tags, artifacts, end_status)
+            sink.pending = None
+        else:
+            log(params, end_status)
     except InvalidInputError as error:
         details = error.details if isinstance(error.details, dict) else {}
         conflicts = set(details.get("conflicts", ()))
@@ -189,6 +209,32 @@ def _write(sink: RunSink, items: list[Item], end_status: RunStatus | None) -> Lo
             hint="This is likely a bug in loopml; please report it.",
         )
     return None
+
+
+def _create(
+    sink: RunSink,
+    run: Run,
+    params: dict[str, Any],
+    metrics: list[MetricPoint],
+    tags: dict[str, Any],
+    artifacts: dict[str, str],
+    end_status: RunStatus | None,
+) -> None:
+    """Create the pending ``run`` with everything buffered so far (a fresh run: no conflicts)."""
+    sink.store.runs.create(
+        run.project,
+        run.name,
+        run.kind,
+        run_id=run.id,
+        start_time=run.start_time,
+        parent_id=run.parent_id,
+        dataset_id=run.dataset_id,
+        tags={**run.tags, **{k: str(v) for k, v in tags.items()}},
+        params=params or None,
+        metrics=metrics,
+        artifacts=artifacts or None,
+        end_status=end_status,
+    )
 
 
 _default: BackgroundWriter | None = None

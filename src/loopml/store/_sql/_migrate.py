@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from loopml.errors import StoreError
 from loopml.store._sql._database import Database
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration in ``loopml/store/migrations/versions`` (a test keeps them equal)."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

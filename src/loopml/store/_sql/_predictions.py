@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from loopml.errors import AlreadyExistsError, NotFoundError
 from loopml.store._base import PredictionStore
-from loopml.store._records import Feedback, PredictionRecord
+from loopml.store._records import Feedback, PredictionActivity, PredictionRecord
 from loopml.store._sql._common import chunks, existing_keys, preview, to_utc, upsert
 from loopml.store._sql._database import Database
 from loopml.store._sql._tables import feedback, predictions
@@ -113,6 +113,30 @@ class SqlPredictionStore(PredictionStore):
         if limit is not None:
             query = query.limit(limit)
         return self._db.read(lambda conn: [_record(row) for row in conn.execute(query)])
+
+    def activity(
+        self, *, model_name: str | None = None, model_version: int | None = None
+    ) -> builtins.list[PredictionActivity]:
+        column = predictions.c
+        keys = (column.model_name, column.model_version, column.deployment)
+        query = (
+            sa.select(*keys, sa.func.count(), sa.func.min(column.time), sa.func.max(column.time))
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        if model_name is not None:
+            query = query.where(column.model_name == model_name)
+        if model_version is not None:
+            query = query.where(column.model_version == model_version)
+
+        def work(conn: Connection) -> list[PredictionActivity]:
+            # min/max keep the column's type, so times come back as aware UTC datetimes.
+            return [
+                PredictionActivity(name, version, deployment, count, first, last)
+                for name, version, deployment, count, first, last in conn.execute(query)
+            ]
+
+        return self._db.read(work)
 
     def add_feedback(self, items: Sequence[Feedback]) -> int:
         """See :meth:`PredictionStore.add_feedback`; within one batch a later item for the same

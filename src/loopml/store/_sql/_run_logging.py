@@ -54,8 +54,10 @@ def log_batch(
 
 
 def _log_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
-    insert = upsert(conn, run_params).on_conflict_do_nothing(index_elements=["run_id", "key"])
-    conn.execute(insert, [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()])
+    conn.execute(
+        _statement(conn, "params"),
+        [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()],
+    )
     # Read back: a key inserted earlier (by us or a concurrent writer) keeps its first value.
     stored: dict[str, str] = {}
     for part in chunks(list(params)):
@@ -75,8 +77,9 @@ def _log_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
         )
 
 
-def _log_metrics(conn: Connection, run_id: str, metrics: Sequence[MetricPoint]) -> None:
-    rows: list[dict[str, Any]] = [
+def metric_rows(run_id: str, metrics: Sequence[MetricPoint]) -> list[dict[str, Any]]:
+    """``run_metrics`` rows for ``metrics`` (NaN stored as NULL)."""
+    return [
         {
             "run_id": run_id,
             "key": point.key,
@@ -86,32 +89,23 @@ def _log_metrics(conn: Connection, run_id: str, metrics: Sequence[MetricPoint]) 
         }
         for point in metrics
     ]
-    conn.execute(sa.insert(run_metrics), rows)
+
+
+def latest_rows(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each key's latest row: largest step, then newest; later rows win ties, as they would one
+    call at a time."""
     latest: dict[str, dict[str, Any]] = {}
-    for row in rows:  # later rows win ties, as they would one call at a time
+    for row in rows:
         best = latest.get(row["key"])
         if best is None or _order(row) >= _order(best):
             latest[row["key"]] = row
-    insert = upsert(conn, run_latest_metrics)
-    current = run_latest_metrics.c
-    conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={
-                "value": insert.excluded.value,
-                "step": insert.excluded.step,
-                "timestamp": insert.excluded.timestamp,
-            },
-            where=sa.or_(
-                current.step < insert.excluded.step,
-                sa.and_(
-                    current.step == insert.excluded.step,
-                    current.timestamp <= insert.excluded.timestamp,
-                ),
-            ),
-        ),
-        list(latest.values()),
-    )
+    return latest
+
+
+def _log_metrics(conn: Connection, run_id: str, metrics: Sequence[MetricPoint]) -> None:
+    rows = metric_rows(run_id, metrics)
+    conn.execute(INSERT_METRICS, rows)
+    conn.execute(_statement(conn, "latest"), list(latest_rows(rows).values()))
 
 
 def _order(row: dict[str, Any]) -> tuple[int, datetime]:
@@ -126,10 +120,53 @@ def _overwrite(
     value: str,
     items: Mapping[str, Any],
 ) -> None:
-    insert = upsert(conn, table)
     conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=["run_id", key], set_={value: insert.excluded[value]}
-        ),
+        _statement(conn, table.name),
         [{"run_id": run_id, key: str(k), value: str(v)} for k, v in items.items()],
+    )
+
+
+INSERT_METRICS = sa.insert(run_metrics)
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: Connection, name: str) -> Any:
+    """The dialect's upsert statement ``name``, built once per dialect (building an
+    ``ON CONFLICT`` clause costs more than executing it)."""
+    cache_key = (conn.dialect.name, name)
+    statement = _STATEMENTS.get(cache_key)
+    if statement is None:
+        statement = _STATEMENTS[cache_key] = _build(conn, name)
+    return statement
+
+
+def _build(conn: Connection, name: str) -> Any:
+    if name == "params":
+        return upsert(conn, run_params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+    if name == "latest":
+        insert = upsert(conn, run_latest_metrics)
+        current = run_latest_metrics.c
+        return insert.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={
+                "value": insert.excluded.value,
+                "step": insert.excluded.step,
+                "timestamp": insert.excluded.timestamp,
+            },
+            where=sa.or_(
+                current.step < insert.excluded.step,
+                sa.and_(
+                    current.step == insert.excluded.step,
+                    current.timestamp <= insert.excluded.timestamp,
+                ),
+            ),
+        )
+    table, key, value = {
+        "run_tags": (run_tags, "key", "value"),
+        "run_artifacts": (run_artifacts, "name", "digest"),
+    }[name]
+    insert = upsert(conn, table)
+    return insert.on_conflict_do_update(
+        index_elements=["run_id", key], set_={value: insert.excluded[value]}
     )

@@ -5,20 +5,22 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from loopml.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from loopml.errors import InvalidInputError, NotFoundError
 from loopml.store._base import RunStore
 from loopml.store._records import MetricPoint, Run, RunStatus, utcnow
 from loopml.store._run_filter import parse_order_by, parse_run_filter
-from loopml.store._sql._common import chunks, preview
+from loopml.store._sql._common import IN_CHUNK, chunks, preview, to_utc
 from loopml.store._sql._database import Database
-from loopml.store._sql._run_logging import log_batch, require_run
-from loopml.store._sql._run_search import search_query
+from loopml.store._sql._run_create import insert_run, run_exists
+from loopml.store._sql._run_logging import latest_rows, log_batch, metric_rows, require_run
+from loopml.store._sql._run_search import search_ids
 from loopml.store._sql._tables import (
     run_artifacts,
     run_latest_metrics,
@@ -48,24 +50,41 @@ class SqlRunStore(RunStore):
         dataset_id: str | None = None,
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
+        start_time: datetime | None = None,
+        params: dict[str, Any] | None = None,
+        metrics: Sequence[MetricPoint] = (),
+        artifacts: dict[str, str] | None = None,
+        end_status: RunStatus | None = None,
     ) -> Run:
         if run_id is not None and not 0 < len(run_id) <= 64:
             raise InvalidInputError(
                 f"Run id {run_id!r} must have 1 to 64 characters.",
                 hint="Leave run_id unset to get a fresh UUID.",
             )
+        if end_status is not None:
+            _check_end_status(end_status)
+        if parent_id is not None:
+            self._pass_barrier(parent_id)
+        now = utcnow()
+        new_id = run_id or uuid4().hex
+        rows = metric_rows(new_id, metrics)
+        latest = latest_rows(rows)
         run = Run(
-            id=run_id or uuid4().hex,
+            id=new_id,
             project=project,
             name=name,
             kind=kind,
-            status="running",
-            start_time=utcnow(),
+            status=end_status or "running",
+            start_time=to_utc(start_time) if start_time is not None else now,
+            end_time=now if end_status is not None else None,
             parent_id=parent_id,
             dataset_id=dataset_id,
+            params={str(k): str(v) for k, v in (params or {}).items()},
+            metrics={k: _value(row["value"]) for k, row in latest.items()},
             tags={str(k): str(v) for k, v in (tags or {}).items()},
+            artifacts={str(k): str(v) for k, v in (artifacts or {}).items()},
         )
-        return self._db.write(lambda conn: _insert_run(conn, run))
+        return self._db.write(lambda conn: insert_run(conn, run, rows, list(latest.values())))
 
     def log_batch(
         self,
@@ -77,6 +96,7 @@ class SqlRunStore(RunStore):
         artifacts: dict[str, str] | None = None,
         end_status: RunStatus | None = None,
     ) -> None:
+        self._pass_barrier(run_id)
         if end_status is not None:
             _check_end_status(end_status)
         elif not (params or metrics or tags or artifacts):
@@ -96,6 +116,7 @@ class SqlRunStore(RunStore):
 
     def end(self, run_id: str, status: RunStatus = "finished") -> Run:
         _check_end_status(status)
+        self._pass_barrier(run_id)
 
         def work(conn: Connection) -> Run:
             require_run(conn, run_id)
@@ -107,6 +128,7 @@ class SqlRunStore(RunStore):
         return self._db.write(work)
 
     def get(self, run_id: str) -> Run:
+        self._pass_barrier(run_id)
         return self._db.read(lambda conn: _get(conn, run_id))
 
     def list(
@@ -118,6 +140,7 @@ class SqlRunStore(RunStore):
         dataset_id: str | None = None,
         limit: int | None = None,
     ) -> builtins.list[Run]:
+        self._pass_barrier(None)
         conditions = [runs.c.project == project]
         for column, value in ((runs.c.kind, kind), (runs.c.parent_id, parent_id)):
             if value is not None:
@@ -127,6 +150,8 @@ class SqlRunStore(RunStore):
         return self._db.read(lambda conn: _assemble(conn, sa.and_(*conditions), limit=limit))
 
     def metric_history(self, run_id: str, key: str) -> builtins.list[MetricPoint]:
+        self._pass_barrier(run_id)
+
         def work(conn: Connection) -> list[MetricPoint]:
             require_run(conn, run_id)
             rows = conn.execute(
@@ -151,10 +176,11 @@ class SqlRunStore(RunStore):
                 f"The search limit must be a positive number; got {limit}.",
                 hint="Pass limit=20, or leave it unset for every match.",
             )
-        query = search_query(project, parse_run_filter(filter), parse_order_by(order_by), limit)
+        tree, order = parse_run_filter(filter), parse_order_by(order_by)
+        self._pass_barrier(None)
 
         def work(conn: Connection) -> list[Run]:
-            ids = conn.execute(query).scalars().all()
+            ids = search_ids(conn, project, tree, order, limit)
             found: dict[str, Run] = {}
             for part in chunks(ids):
                 found.update((r.id, r) for r in _assemble(conn, runs.c.id.in_(part)))
@@ -171,42 +197,8 @@ def _check_end_status(status: str) -> None:
         )
 
 
-def _insert_run(conn: Connection, run: Run) -> Run:
-    if run.parent_id is not None and not _exists(conn, run.parent_id):
-        raise NotFoundError(
-            f"Parent run {run.parent_id!r} does not exist.",
-            hint="Create the parent run first or pass its full id.",
-        )
-    if _exists(conn, run.id):
-        raise AlreadyExistsError(
-            f"Run id {run.id!r} is already taken.", hint="Pass another run_id or leave it unset."
-        )
-    conn.execute(
-        sa.insert(runs).values(
-            id=run.id,
-            project=run.project,
-            name=run.name,
-            kind=run.kind,
-            status=run.status,
-            start_time=run.start_time,
-            parent_id=run.parent_id,
-            dataset_id=run.dataset_id,
-        )
-    )
-    if run.tags:
-        conn.execute(
-            sa.insert(run_tags),
-            [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
-        )
-    return run
-
-
-def _exists(conn: Connection, run_id: str) -> bool:
-    return conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is not None
-
-
 def _get(conn: Connection, run_id: str) -> Run:
-    if _exists(conn, run_id):
+    if run_exists(conn, run_id):
         return _assemble(conn, runs.c.id == run_id)[0]
     if len(run_id) >= MIN_PREFIX:
         matches = (
@@ -245,11 +237,13 @@ def _assemble(
     rows = conn.execute(query).all()
     if not rows:
         return []
-    ids = (
-        sa.select(query.subquery().c.id)
-        if limit is not None
-        else sa.select(runs.c.id).where(condition)
-    )
+    ids: sa.Select[Any] | Sequence[str]
+    if len(rows) <= IN_CHUNK:
+        ids = [r.id for r in rows]  # a page: children looked up by id, one query per kind
+    elif limit is not None:
+        ids = sa.select(query.subquery().c.id)
+    else:
+        ids = sa.select(runs.c.id).where(condition)
     params = _children(conn, run_params, ids, "key", "value")
     tags = _children(conn, run_tags, ids, "key", "value")
     artifacts = _children(conn, run_artifacts, ids, "name", "digest")
@@ -275,13 +269,32 @@ def _assemble(
 
 
 def _children(
-    conn: Connection, table: sa.Table, ids: sa.Select[Any], key: str, value: str
+    conn: Connection, table: sa.Table, ids: sa.Select[Any] | Sequence[str], key: str, value: str
 ) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    query = sa.select(table.c.run_id, table.c[key], table.c[value]).where(table.c.run_id.in_(ids))
-    for run_id, k, v in conn.execute(query):
+    if isinstance(ids, sa.Select):
+        query = sa.select(table.c.run_id, table.c[key], table.c[value]).where(
+            table.c.run_id.in_(ids)
+        )
+        rows = conn.execute(query)
+    else:  # a page of ids: one prebuilt statement per table, the list bound at execution
+        rows = conn.execute(_BY_IDS[table.name], {"ids": list(ids)})
+    for run_id, k, v in rows:
         out.setdefault(run_id, {})[k] = v
     return out
+
+
+_BY_IDS = {
+    table.name: sa.select(table.c.run_id, table.c[key], table.c[value]).where(
+        table.c.run_id.in_(sa.bindparam("ids", expanding=True))
+    )
+    for table, key, value in (
+        (run_params, "key", "value"),
+        (run_tags, "key", "value"),
+        (run_artifacts, "name", "digest"),
+        (run_latest_metrics, "key", "value"),
+    )
+}
 
 
 def _value(value: float | None) -> float:

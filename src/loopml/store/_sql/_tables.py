@@ -81,12 +81,12 @@ runs = sa.Table(
 )
 
 
-def _run_child(name: str, *columns: sa.Column[Any], pk: tuple[str, ...]) -> sa.Table:
+def _run_child(name: str, *items: sa.schema.SchemaItem, pk: tuple[str, ...]) -> sa.Table:
     return sa.Table(
         name,
         metadata,
         sa.Column("run_id", ID, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-        *columns,
+        *items,
         sa.PrimaryKeyConstraint("run_id", *pk),
     )
 
@@ -115,6 +115,8 @@ run_latest_metrics = _run_child(
     sa.Column("value", sa.Float, nullable=True),  # NULL holds NaN (SQLite has no NaN)
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", UTCDateTime, nullable=False),
+    # Searches ordered or filtered by a metric walk this index (migration 0003).
+    sa.Index(None, "key", "value", "run_id"),
     pk=("key",),
 )
 run_metrics = sa.Table(
