@@ -12,7 +12,6 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from loopml.errors import InvalidInputError
 from loopml.reports import (
@@ -21,6 +20,7 @@ from loopml.reports import (
     Table,
     figure_html,
     format_number,
+    plotly_js,
     render_html,
     render_html_source,
     render_report,
@@ -28,7 +28,7 @@ from loopml.reports import (
     write_report,
 )
 
-PLOTLY_MARKER = get_plotlyjs()[:60]
+PLOTLY_MARKER = str(plotly_js())[:60]
 
 
 def _figure() -> go.Figure:
@@ -159,3 +159,16 @@ def test_write_report_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(InvalidInputError, match="it is a file, not a folder"):
         write_report(blocker / "report.html", "<html></html>")
+
+
+def test_the_embedded_bundle_is_the_plotly_js_version_plotly_py_uses() -> None:
+    from plotly.offline import get_plotlyjs_version
+
+    header = str(plotly_js())[:200]
+    assert "plotly.js (cartesian - minified)" in header
+    assert f"v{get_plotlyjs_version()}" in header
+
+
+def test_a_trace_type_outside_the_bundle_is_refused() -> None:
+    with pytest.raises(ValueError, match="scattergl"):
+        figure_html(go.Figure(go.Scattergl(x=[1, 2], y=[3, 4])))

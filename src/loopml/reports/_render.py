@@ -8,16 +8,18 @@ report opens offline, from an e-mail attachment or a CI artifact.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import tempfile
+import uuid
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from loopml.errors import InvalidInputError
 
@@ -27,16 +29,45 @@ MISSING = "\u2014"
 _FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
 
+BUNDLED_TRACES = frozenset(
+    {
+        "bar",
+        "box",
+        "contour",
+        "heatmap",
+        "histogram",
+        "histogram2d",
+        "histogram2dcontour",
+        "image",
+        "pie",
+        "scatter",
+        "scatterternary",
+        "violin",
+    }
+)
+"""Trace types of plotly.js's cartesian bundle, the one embedded in reports."""
+
+_BUNDLE = "plotly-cartesian.min.js"
+
+
 @functools.cache
 def plotly_js() -> Markup:
-    """The plotly.js library source (cached: it is ~5 MB and read once per process)."""
-    return Markup(get_plotlyjs())
+    """The plotly.js source embedded in reports (cached; read once per process).
+
+    It is plotly.js's official cartesian partial bundle (``static/README.md``), of the same
+    version plotly.py uses, about 1.5 MB instead of 4.8 MB, so pages parse three times faster.
+    """
+    source = resources.files("loopml.reports").joinpath("static", _BUNDLE).read_text("utf-8")
+    return Markup(source)
 
 
 def format_number(value: Any, digits: int = 4) -> str:
-    """A number for people: ``digits`` significant digits; ints as ints; a dash for None/NaN."""
+    """A number for people: ``digits`` significant digits; ints as ints; a dash for None/NaN.
+    :class:`~markupsafe.Markup` (a link, a badge) is passed through unescaped."""
     if value is None:
         return MISSING
+    if isinstance(value, Markup):
+        return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -118,12 +149,28 @@ def figure_html(fig: go.Figure, *, div_id: str | None = None) -> Markup:
     """A Plotly figure as an HTML ``<div>`` + script, without plotly.js itself.
 
     Insert it in a page rendered by :func:`render_html` (which carries plotly.js once).
-    ``div_id`` fixes the element id (handy for links and tests); by default Plotly picks one.
+    ``div_id`` fixes the element id (handy for links and tests); by default a random one. In a
+    page extending ``base.html`` the figure is drawn when it nears the viewport (so a long
+    report opens at once); elsewhere it is drawn immediately.
+
+    Raises:
+        ValueError: the figure has a trace type outside :data:`BUNDLED_TRACES`.
     """
-    html = fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_FIGURE_CONFIG
-    )
-    return Markup(html)
+    missing = {trace.type for trace in fig.data} - BUNDLED_TRACES
+    if missing:
+        raise ValueError(
+            f"Trace type(s) {sorted(missing)} are not in the embedded plotly.js bundle; "
+            f"use one of {sorted(BUNDLED_TRACES)} (e.g. scatter instead of scattergl)."
+        )
+    element = div_id or f"figure-{uuid.uuid4().hex[:12]}"
+    spec = fig.to_json(validate=False).replace("</", "<\\/")
+    config = json.dumps(_FIGURE_CONFIG)
+    return Markup(
+        '<div id="{id}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        '<script type="text/javascript">(window.loopmlPlot || function (i, draw) {{ draw(); }})('
+        '"{id}", function () {{ var f = {spec}; '
+        'Plotly.newPlot("{id}", f.data, f.layout, {config}); }});</script>'
+    ).format(id=Markup(element), spec=Markup(spec), config=Markup(config))
 
 
 def write_report(path: str | os.PathLike[str], html: str) -> Path:
