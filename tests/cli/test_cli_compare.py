@@ -46,6 +46,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     charter = folder / "loopml.yaml"
     text = charter.read_text().replace("families: null", 'families: ["dummy", "linear"]')
+    text = text.replace("tune: true", "tune: false")
     charter.write_text(
         text.replace(
             "max_demographic_parity_difference: null", "max_demographic_parity_difference: 0.5"

@@ -117,6 +117,8 @@ def test_train_right_after_init_ingests_first_and_registers_a_champion(project_d
     datasets = run_json("data", "list", "--project", str(project_dir))
     assert isinstance(datasets, list) and len(datasets) == 1
     assert Path(trained["report"]).is_file()
+    card = Path(trained["report"]).parent / "model_card.md"
+    assert card.is_file() and "churn:1" in card.read_text()  # every version gets its card
 
 
 def test_ingest_of_identical_data_returns_the_same_version(project_dir: Path) -> None:

@@ -32,7 +32,11 @@ def test_retrain_from_feedback_joined_to_the_prediction_log(tmp_path: Path) -> N
         time_budget=10,
     ) as project:
         charter = project.paths.charter
-        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+        charter.write_text(
+            charter.read_text()
+            .replace("families: null", 'families: ["linear"]')
+            .replace("tune: true", "tune: false")
+        )
     with Project.open(tmp_path / "p") as project:
         assert project.train().champion
         with pytest.raises(DataError, match="ground truth"):

@@ -28,7 +28,11 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder, data=folder / "customers.csv", target="churn", name="churn", time_budget=10
     ) as project:
         charter = project.paths.charter
-        charter.write_text(charter.read_text().replace("families: null", 'families: ["linear"]'))
+        charter.write_text(
+            charter.read_text()
+            .replace("families: null", 'families: ["linear"]')
+            .replace("tune: true", "tune: false")
+        )
     with Project.open(folder) as project:
         assert project.train().champion
     return folder

@@ -16,21 +16,29 @@ class _Section(BaseModel):
 
 
 class DataSource(_Section):
-    """Where the training data comes from: a file ``path`` or a SQLAlchemy ``url`` with a
-    ``query`` or ``table``. Relative paths are relative to the project folder."""
+    """Where the training data comes from: a file ``path``, a SQLAlchemy ``url`` with a
+    ``query`` or ``table``, or a ``duckdb`` query over files (``SELECT * FROM
+    read_parquet('data/*.parquet')``). Relative paths (in the query too) are relative to the
+    project folder."""
 
     path: str | None = None
     format: str | None = None
     url: str | None = None
     query: str | None = None
     table: str | None = None
+    duckdb: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSource:
-        if bool(self.path) == bool(self.url):
-            raise ValueError("give exactly one of 'path' (a file) or 'url' (a database)")
+        if sum(bool(v) for v in (self.path, self.url, self.duckdb)) != 1:
+            raise ValueError(
+                "give exactly one of 'path' (a file), 'url' (a database) or 'duckdb' (a DuckDB "
+                "query over files)"
+            )
         if self.url and not (self.query or self.table):
             raise ValueError("a database source needs a 'query' or a 'table'")
+        if not self.url and (self.query or self.table):
+            raise ValueError("'query' and 'table' go with a database 'url'")
         return self
 
 
@@ -81,12 +89,113 @@ class CostsSpec(_Section):
     false_negative: float = Field(default=1.0, ge=0)
 
 
+class OutlierSpec(_Section):
+    """Outlier capping: values beyond ``factor`` times the IQR outside the quartiles (``iqr``) or
+    beyond the ``lower``/``upper`` quantiles (``quantile``) are clipped to those bounds, on the
+    listed ``columns`` (null: every numeric feature). Bounds are learned on the training rows."""
+
+    method: Literal["iqr", "quantile"] = "iqr"
+    factor: float = Field(default=1.5, gt=0)
+    lower: float = Field(default=0.01, ge=0.0, lt=0.5)
+    upper: float = Field(default=0.99, gt=0.5, le=1.0)
+    columns: list[str] | None = None
+
+
+MissingPolicy = Literal["keep", "drop_rows", "median", "mean", "most_frequent", "constant"]
+CoerceType = Literal["int", "float", "string", "bool", "datetime", "category"]
+
+
+class MissingSpec(_Section):
+    """Missing-value policy: ``default`` for every feature, ``columns`` per column; ``constant``
+    fills with ``fill_values[column]``. ``keep`` leaves the model's own imputation to it."""
+
+    default: MissingPolicy = "keep"
+    columns: dict[str, MissingPolicy] = Field(default_factory=dict)
+    fill_values: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _constants_given(self) -> MissingSpec:
+        for column, policy in self.columns.items():
+            if policy == "constant" and column not in self.fill_values:
+                raise ValueError(f"column {column!r} uses 'constant' but has no fill_values entry")
+        return self
+
+
+class CleaningSpec(_Section):
+    """Cleaning steps applied before training, each reporting what it changed: drop exact
+    duplicate rows, the missing-value policy, outlier capping, and type coercion (``coerce``:
+    column → int, float, string, bool, datetime or category)."""
+
+    drop_duplicates: bool = False
+    missing: MissingSpec = Field(default_factory=MissingSpec)
+    outliers: OutlierSpec | None = None
+    coerce: dict[str, CoerceType] = Field(default_factory=dict)
+
+
+class DerivedFeature(_Section):
+    """A feature computed from other columns by an arithmetic ``expr`` (``+ - * /``, ``log``,
+    ``log1p``, ``sqrt``, ``abs``, ``exp``, ``min``, ``max``, numbers and column names); it is
+    parsed safely, never evaluated as code."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)
+    expr: str = Field(min_length=1, max_length=500)
+
+
+class SelectionSpec(_Section):
+    """Feature selection: ``filter`` (near-zero variance, one of each highly correlated pair,
+    lowest mutual information), ``embedded`` (L1 / tree importance) or ``rfe`` (recursive
+    elimination); at most ``max_features`` are kept. What was dropped, and why, is recorded."""
+
+    method: Literal["none", "filter", "embedded", "rfe"] = "none"
+    max_features: int | None = Field(default=None, gt=0)
+    variance_threshold: float = Field(default=0.0, ge=0.0)
+    correlation_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
+
+
+class FeaturesSpec(_Section):
+    """Feature engineering beyond the contract: derived features, selection, PCA
+    (``pca``: a number of components, or the share of variance to keep when below 1), and how
+    high-cardinality categories are encoded (``target`` encoding, cross-fitted, or ``ordinal``)."""
+
+    derived: list[DerivedFeature] = Field(default_factory=list)
+    selection: SelectionSpec = Field(default_factory=SelectionSpec)
+    pca: float | None = Field(default=None, gt=0.0)
+    high_cardinality: Literal["target", "ordinal"] = "target"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FeaturesSpec:
+        names = [feature.name for feature in self.derived]
+        if len(set(names)) != len(names):
+            raise ValueError("derived feature names must be unique")
+        if self.pca is not None and self.pca >= 1 and self.pca != int(self.pca):
+            raise ValueError("pca is a whole number of components, or a variance share below 1")
+        return self
+
+
+class UnsupervisedSpec(_Section):
+    """Clustering and anomaly settings: the largest k tried (chosen by silhouette, with
+    Davies-Bouldin breaking near-ties), the share of rows expected to be anomalies (``auto``:
+    the isolation forest's own rule) and the detector."""
+
+    max_clusters: int = Field(default=8, ge=2, le=50)
+    contamination: float | Literal["auto"] = "auto"
+    anomaly_method: Literal["isolation_forest", "lof"] = "isolation_forest"
+
+    @field_validator("contamination")
+    @classmethod
+    def _share(cls, value: float | str) -> float | str:
+        if isinstance(value, float | int) and not 0.0 < float(value) <= 0.5:
+            raise ValueError("contamination is a share of rows in (0, 0.5], or 'auto'")
+        return value
+
+
 class TrainingSpec(_Section):
     """Training protocol: the global time budget (seconds), seed, folds and candidate families;
     hyperparameter tuning (``tune``, ``sampler``, ``trials``: a fixed trial count per family
     replays a search exactly), the binary decision ``threshold`` (``auto``: by ``costs`` when
     given, by F1 when the positive class is rare, else 0.5), probability calibration and
-    blending of the best candidates."""
+    blending of the best candidates; ``self_training`` lets classifiers learn from rows whose
+    target is missing (scikit-learn's self-training on confident pseudo-labels)."""
 
     time_budget: float = Field(default=120.0, gt=0)
     seed: int = 0
@@ -99,6 +208,7 @@ class TrainingSpec(_Section):
     costs: CostsSpec | None = None
     calibrate: bool = True
     ensemble: bool = True
+    self_training: bool = False
 
     @model_validator(mode="after")
     def _costs_for_cost_threshold(self) -> TrainingSpec:
@@ -143,7 +253,8 @@ class AlertRule(_Section):
     """Fire when a monitor report's ``metric`` compares with ``threshold`` (``value >= 0.3``).
 
     Metrics: ``share_drifted``, ``dataset_drift`` and ``prediction_drift`` (1 or 0),
-    ``multivariate_auc``, ``drift.<column>`` (that column's statistic), ``estimated_<metric>``
+    ``multivariate_auc``, ``target_drift`` (1 or 0), ``attribution_drift`` (total variation
+    distance of SHAP shares), ``drift.<column>`` (that column's statistic), ``estimated_<metric>``
     and ``realized_<metric>`` (e.g. ``estimated_roc_auc``, ``realized_accuracy``),
     ``latency_p50_ms``/``latency_p99_ms``, ``rows``. ``window`` (``1h``, ``1d``, ``1w``) limits
     the rule to reports over that window (``loopml monitor --window 1d``); null = every report.
@@ -245,11 +356,29 @@ class DataWindowSpec(_Section):
         return self
 
 
+class RolloutSpec(_Section):
+    """How a retrained challenger that passed its gates reaches traffic: a ``direct`` switch of
+    the champion alias, a ``canary`` (``weight`` of traffic, guardrails, automatic promotion or
+    rollback) or ``shadow`` (mirrored traffic, promoted when agreement and feedback allow) on the
+    ``deployment`` that serves the champion."""
+
+    strategy: Literal["direct", "canary", "shadow"] = "direct"
+    deployment: str | None = Field(default=None, pattern=NAME_PATTERN)
+    weight: float = Field(default=0.1, gt=0.0, lt=1.0)
+
+
 class RetrainingSpec(_Section):
-    """The retraining policy: its triggers and the data window it trains on."""
+    """The retraining policy: its triggers, the data window it trains on, how the challenger is
+    rolled out, and whether triggers start retraining unattended (``automatic``: checked by
+    the monitors that ``loopml serve`` schedules and by ``loopml retrain --auto`` from cron).
+    An automatic retraining waits at least ``cooldown_hours`` after the previous one, so a drift
+    that persists does not retrain on every monitor run."""
 
     triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
     data_window: DataWindowSpec = Field(default_factory=DataWindowSpec)
+    rollout: RolloutSpec = Field(default_factory=RolloutSpec)
+    automatic: bool = False
+    cooldown_hours: float = Field(default=24.0, ge=0.0)
 
 
 class Charter(_Section):
@@ -262,11 +391,14 @@ class Charter(_Section):
     target: str | None = None
     positive_class: str | int | bool | None = None
     data: DataSource
+    cleaning: CleaningSpec = Field(default_factory=CleaningSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
     metric: str | None = None
     acceptance: Acceptance = Field(default_factory=Acceptance)
     columns: ColumnsSpec = Field(default_factory=ColumnsSpec)
+    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
+    unsupervised: UnsupervisedSpec = Field(default_factory=UnsupervisedSpec)
     validation: Literal["fail", "warn", "quarantine"] = "warn"
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     alerts: AlertsSpec = Field(default_factory=AlertsSpec)

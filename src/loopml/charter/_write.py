@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from loopml.charter._load import parse_charter
 from loopml.charter._model import Charter
 
@@ -90,6 +92,21 @@ def render_charter(charter: Charter) -> str:
         *_costs_lines(c),
         f"  calibrate: {_value(c.training.calibrate)}\x1f# when it lowers CV log loss",
         f"  ensemble: {_value(c.training.ensemble)}\x1f# blend the best when it beats them",
+        *_self_training_lines(c),
+        "",
+        *_optional_section(
+            "cleaning",
+            c.cleaning,
+            "# cleaning: {drop_duplicates: true, missing: {default: median}, "
+            "outliers: {method: iqr}, coerce: {col: float}}",
+        ),
+        *_optional_section(
+            "features",
+            c.features,
+            '# features: {derived: [{name: ratio, expr: "a / b"}], '
+            "selection: {method: filter}, pca: 0.95}",
+        ),
+        *_unsupervised_lines(c),
         "",
         f"validation: {c.validation}\x1f# fail | warn | quarantine bad rows",
         "",
@@ -115,6 +132,31 @@ def render_charter(charter: Charter) -> str:
     return "\n".join(_align(line) for line in lines) + "\n"
 
 
+def _self_training_lines(c: Charter) -> list[str]:
+    if not c.training.self_training:
+        return ["  # self_training: true\x1f# classification: also learn from unlabelled rows"]
+    return [f"  self_training: {_value(True)}\x1f# also learn from unlabelled rows"]
+
+
+def _optional_section(key: str, section: BaseModel, example: str) -> list[str]:
+    """A section written only when it differs from its defaults (else an example comment), so
+    a fresh charter stays short; the README documents every key."""
+    values = section.model_dump(exclude_defaults=True)
+    if not values:
+        return [example, ""]
+    return [f"{key}: {_value(section.model_dump())}", ""]
+
+
+def _unsupervised_lines(c: Charter) -> list[str]:
+    u = c.unsupervised
+    return [
+        "unsupervised:\x1f# clustering and anomaly tasks only",
+        f"  max_clusters: {u.max_clusters}\x1f# k tried 2..max (silhouette picks)",
+        f"  contamination: {_value(u.contamination)}\x1f# share of rows flagged, or auto",
+        f"  anomaly_method: {u.anomaly_method}\x1f# isolation_forest | lof",
+    ]
+
+
 def _alerts_lines(c: Charter) -> list[str]:
     a = c.alerts
     rules = [f"    - {_value(rule.model_dump())}" for rule in a.rules]
@@ -134,7 +176,7 @@ def _alerts_lines(c: Charter) -> list[str]:
 
 
 def _retraining_lines(c: Charter) -> list[str]:
-    t, w = c.retraining.triggers, c.retraining.data_window
+    t, w, r = c.retraining.triggers, c.retraining.data_window, c.retraining.rollout
     return [
         "retraining:\x1f# `loopml retrain --dry-run` says which trigger fired",
         "  triggers:",
@@ -150,6 +192,13 @@ def _retraining_lines(c: Charter) -> list[str]:
         f"    days: {_value(w.days)}\x1f# last_days only",
         f"    rows: {_value(w.rows)}\x1f# sliding and sample only",
         f"    seed: {w.seed}",
+        "  rollout:\x1f# how a winning challenger reaches traffic",
+        f"    strategy: {r.strategy}\x1f# direct (move champion) | canary | shadow",
+        f"    deployment: {_value(r.deployment)}\x1f# null = the one serving the champion",
+        f"    weight: {r.weight}\x1f# canary's first share / shadow's mirrored share",
+        f"  automatic: {_value(c.retraining.automatic)}"
+        "\x1f# retrain unattended when a trigger fires",
+        f"  cooldown_hours: {c.retraining.cooldown_hours}\x1f# between automatic retrainings",
     ]
 
 

@@ -30,6 +30,7 @@ from loopml.cli._models import models_app
 from loopml.cli._monitor import monitor_command
 from loopml.cli._runs import runs_app
 from loopml.cli._serve import package_command, serve_command
+from loopml.cli._ui import ui_command
 
 app = typer.Typer(
     name="loopml",
@@ -83,6 +84,7 @@ app.command("monitor")(monitor_command)
 app.command("alerts")(alerts_command)
 app.command("retrain")(retrain_command)
 app.command("gc")(gc_command)
+app.command("ui")(ui_command)
 app.command("demo")(demo_command)
 
 

@@ -1,4 +1,5 @@
-"""``loopml data …`` (dataset versions: list, show, diff, dictionary) and ``loopml profile``."""
+"""``loopml data …`` (dataset versions: list, show, diff, dictionary, clean) and
+``loopml profile``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from loopml.cli._common import (
 )
 from loopml.data import data_dictionary, diff_frames, write_dictionary
 from loopml.errors import InvalidInputError, NotFoundError
-from loopml.project import Project, load_dataset
+from loopml.project import Project, load_dataset, preview_cleaning
 from loopml.project._profile import ProfileOutcome, profile, profile_file
 from loopml.store import DatasetVersion
 
@@ -136,6 +137,42 @@ def data_dictionary_command(
     say(f"Data dictionary of {len(rows)} columns: {files['markdown']} and {files['csv']}")
 
 
+@data_app.command("clean")
+@handle_errors
+def data_clean(
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="File to check (default: a version).")
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="Dataset version (default: newest).")] = None,
+    project: ProjectOption = Path("."),
+    json: JsonOption = False,
+) -> None:
+    """What the charter's cleaning steps would change: rows dropped, cells filled, values capped,
+    coercion failures (nothing is stored)."""
+    if data is not None and version is not None:
+        raise InvalidInputError("Give --data or --version, not both.", hint="Check one dataset.")
+    with Project.open(project) as opened:
+        outcome = preview_cleaning(opened, data, version_id=version)
+    if json:
+        print_json(outcome.to_dict())
+        return
+    report = outcome.report
+    if not report.steps:
+        say("The charter declares no cleaning steps (see cleaning: in loopml.yaml).")
+        return
+    table = Table("step", "what it would change", title=f"Cleaning {outcome.data}")
+    for step in report.steps:
+        for line in step.lines() or ["nothing"]:
+            table.add_row(step.step, line)
+    console.print(table)
+    totals = report.totals()
+    say(
+        f"{report.rows_before:,} rows -> {report.rows_after:,}; "
+        f"{totals['cells_filled']:,} cells filled, {totals['values_capped']:,} values capped, "
+        f"{totals['coercion_failures']:,} values failed coercion."
+    )
+
+
 @handle_errors
 def profile_command(
     data: Annotated[
@@ -149,6 +186,15 @@ def profile_command(
     ] = None,
     output: Annotated[
         Path | None, typer.Option(help="Folder for profile.html and profile.json.")
+    ] = None,
+    chunked: Annotated[
+        bool | None,
+        typer.Option(
+            "--chunked/--in-memory",
+            help="Read the CSV/Parquet file a column or a batch of rows at a time, in bounded "
+            "memory (default: when the file is over a quarter of the available memory).",
+            show_default=False,
+        ),
     ] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
@@ -168,10 +214,21 @@ def profile_command(
                     hint="Drop --target, or edit loopml.yaml.",
                 )
             with Project.open(project) as opened:
-                outcome = profile(opened, data, version_id=version, output=output, progress=update)
+                outcome = profile(
+                    opened,
+                    data,
+                    version_id=version,
+                    output=output,
+                    progress=update,
+                    chunked=chunked,
+                )
         elif data is not None:
             outcome = profile_file(
-                data, output or Path("loopml-profile"), target=target, progress=update
+                data,
+                output or Path("loopml-profile"),
+                target=target,
+                progress=update,
+                chunked=chunked,
             )
         else:
             raise NotFoundError(

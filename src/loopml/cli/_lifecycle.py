@@ -39,10 +39,22 @@ def init_command(
     data: Annotated[
         Path, typer.Option("--data", "-d", help="CSV/Parquet/JSON file to learn from.")
     ],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            "-t",
+            help="Column to predict (optional for clustering; for anomaly it marks known "
+            "anomalies, used only to evaluate).",
+        ),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Model name (default: the file's stem).")] = None,
     task: Annotated[
-        str | None, typer.Option(help="binary, multiclass or regression (default: inferred).")
+        str | None,
+        typer.Option(
+            help="binary, multiclass, regression (default: inferred from the target), "
+            "clustering or anomaly."
+        ),
     ] = None,
     sensitive: Annotated[
         str | None, typer.Option(help="Comma-separated sensitive attributes to audit.")
@@ -110,6 +122,14 @@ def ingest_command(
     ] = None,
     query: Annotated[str | None, typer.Option(help="SELECT statement (with --sql).")] = None,
     table: Annotated[str | None, typer.Option(help="Table name (with --sql).")] = None,
+    duckdb: Annotated[
+        str | None,
+        typer.Option(
+            "--duckdb",
+            help="DuckDB query over files, e.g. \"SELECT * FROM read_parquet('data/*.parquet')\" "
+            "(relative paths from the current directory).",
+        ),
+    ] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
@@ -129,6 +149,11 @@ def ingest_command(
             "--sql needs exactly one of --query and --table.",
             hint="For example --sql sqlite:///shop.db --query 'SELECT * FROM orders'.",
         )
+    if duckdb is not None and (data is not None or append is not None or sql is not None):
+        raise InvalidInputError(
+            "--duckdb is a source of its own: drop --data, --append and --sql.",
+            hint="Read several files with one query, e.g. FROM read_csv('batches/*.csv').",
+        )
     with Project.open(project) as opened:
         before = {v.id for v in opened.store.datasets.list(opened.name)}
         version = ingest(
@@ -138,6 +163,7 @@ def ingest_command(
             url=sql,
             query=query,
             table=table,
+            duckdb=duckdb,
         )
         is_new = version.id not in before
         if json:
@@ -162,12 +188,21 @@ def ingest_command(
 def validate_command(
     data: Annotated[Path | None, typer.Option("--data", "-d", help="File to check.")] = None,
     version: Annotated[str | None, typer.Option(help="Dataset version id to check.")] = None,
+    chunked: Annotated[
+        bool | None,
+        typer.Option(
+            "--chunked/--in-memory",
+            help="Check the CSV/Parquet file a batch of rows at a time, in bounded memory "
+            "(default: when the file is over a quarter of the available memory).",
+            show_default=False,
+        ),
+    ] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
     """Check data against the project's data contract."""
-    with Project.open(project) as opened:
-        outcome = validate_data(opened, data, version_id=version)
+    with Project.open(project) as opened, progress_bar("Validating", quiet=json) as update:
+        outcome = validate_data(opened, data, version_id=version, chunked=chunked, progress=update)
     report = outcome.report
     if json:
         print_json(outcome.to_dict())
@@ -183,6 +218,11 @@ def validate_command(
     if not json:
         for warning in report.warnings:
             say(f"[yellow]warning:[/] {warning.message}")
+        if outcome.quarantine_path:
+            say(
+                f"Quarantined {len(report.bad_rows)} of {report.n_rows} rows, with the reason "
+                f"for each: {outcome.quarantine_path}"
+            )
     if not report.ok and outcome.policy == "fail":
         raise DataError(
             f"{outcome.data} breaks the data contract in {len(report.violations)} way(s).",
@@ -328,12 +368,34 @@ def evaluate_command(
 @handle_errors
 def predict_command(
     model: Annotated[str, typer.Option("--model", "-m", help="NAME@ALIAS or NAME:VERSION.")],
-    input: Annotated[Path, typer.Option("--input", "-i", help="CSV or Parquet to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or Parquet to write.")],
+    input: Annotated[
+        Path | None, typer.Option("--input", "-i", help="CSV or Parquet to score.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV or Parquet to write.")
+    ] = None,
+    sql: Annotated[
+        str | None, typer.Option("--sql", help="Database URL for --query and --output-table.")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", help="SELECT whose rows to score (with --sql).")
+    ] = None,
+    output_table: Annotated[
+        str | None,
+        typer.Option("--output-table", help="Table to append the scores to (with --sql)."),
+    ] = None,
+    on_invalid: Annotated[
+        str | None,
+        typer.Option(
+            help="Rows breaking the contract: quarantine (set aside), warn (score and count) "
+            "or fail (default: the charter's validation policy)."
+        ),
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 100_000,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
-    """Batch-score a file: adds prediction and probability_<class> columns."""
+    """Batch-score a file or a query: adds prediction and probability_<class> columns."""
     scored = 0
 
     def on_chunk(rows: int) -> None:
@@ -345,7 +407,18 @@ def predict_command(
         Project.open(project) as opened,
         progress_bar("Scoring", quiet=json, known_total=False) as update,
     ):
-        outcome = predict(opened, model, input, output, progress=on_chunk)
+        outcome = predict(
+            opened,
+            model,
+            input,
+            output,
+            sql=sql,
+            query=query,
+            output_table=output_table,
+            on_invalid=on_invalid,  # type: ignore[arg-type]
+            chunk_rows=chunk_rows,
+            progress=on_chunk,
+        )
     if json:
         print_json(outcome.to_dict())
         return
@@ -353,6 +426,11 @@ def predict_command(
         f"Scored {outcome.n_rows} rows with {outcome.model.ref} in {outcome.seconds:.2f} s "
         f"-> {outcome.output}"
     )
+    if outcome.n_quarantined:
+        say(
+            f"Quarantined {outcome.n_quarantined} rows breaking the contract "
+            f"-> {outcome.quarantine}"
+        )
 
 
 @handle_errors
@@ -376,10 +454,25 @@ def retrain_command(
     time_budget: Annotated[
         float | None, typer.Option(help="Training time budget, seconds.")
     ] = None,
+    auto: Annotated[
+        bool,
+        typer.Option(
+            help="For cron: retrain only if a charter trigger fires (schedule, drift, "
+            "performance); exit 0 either way and say what was done."
+        ),
+    ] = False,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
     """Train a challenger on newer data; promote it only if it beats the champion."""
+    if auto:
+        if data is not None or from_feedback:
+            raise InvalidInputError(
+                "--auto picks the newer data itself; drop --data and --from-feedback.",
+                hint="Feedback joined to the prediction log when any arrived, else the source.",
+            )
+        _retrain_auto(project, time_budget, json, dry_run)
+        return
     with Project.open(project) as opened, progress_bar("Retraining", quiet=json) as update:
         outcome = retrain(
             opened,
@@ -402,3 +495,14 @@ def retrain_command(
     say(f"Challenger {outcome.challenger.model.ref}: {verdict} — {outcome.decision.reason}.")
     say(f"Champion is now {outcome.champion_after}.")
     say(f"Report: {outcome.challenger.report_html}")
+
+
+def _retrain_auto(project: Path, time_budget: float | None, json: bool, dry_run: bool) -> None:
+    from loopml.project._auto_retrain import retrain_if_triggered
+
+    with Project.open(project) as opened:
+        outcome = retrain_if_triggered(opened, time_budget=time_budget, dry_run=dry_run)
+    if json:
+        print_json(outcome.to_dict())
+    else:
+        say(outcome.message[:1].upper() + outcome.message[1:] + ".")

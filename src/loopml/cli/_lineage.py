@@ -66,6 +66,7 @@ def _model(parent: Tree, node: dict[str, Any]) -> None:
         _run(branch, node["run"])
     if node["dataset"] is not None:
         _dataset(branch, node["dataset"])
+    _predictions(branch, node)
 
 
 def _run(parent: Tree, node: dict[str, Any]) -> None:
@@ -97,6 +98,7 @@ def _run(parent: Tree, node: dict[str, Any]) -> None:
         _dataset(branch, node["dataset"])
     if node.get("model_versions"):
         branch.add("[bold]registered[/] " + ", ".join(node["model_versions"]))
+    _predictions(branch, node)
 
 
 def _dataset(parent: Tree, node: dict[str, Any]) -> None:
@@ -116,8 +118,34 @@ def _dataset(parent: Tree, node: dict[str, Any]) -> None:
             trained.add(f"run {run['id'][:12]} {escape(run['name'])} ({run['kind']})")
         for ref in node["model_versions"]:
             trained.add(f"model version {escape(ref)}")
+        _predictions(trained, node)
         for derived in node["derived_datasets"]:
             branch.add(f"dataset version {derived} derived from it")
+
+
+def _predictions(parent: Tree, node: dict[str, Any]) -> None:
+    """The downstream prediction activity of a model version, run or dataset node."""
+    if "predictions" not in node:
+        return
+    logged, batches = node["predictions"], node["batch_predictions"]
+    if not logged and not batches:
+        parent.add("[bold]predictions[/] none logged, no batch predictions")
+        return
+    branch = parent.add(
+        f"[bold]predictions[/] {node['predictions_total']:,} logged, "
+        f"{len(batches)} batch prediction run(s)"
+    )
+    for item in logged:
+        branch.add(
+            f"{escape(item['model'])} via {escape(item['deployment'] or '-')}: "
+            f"{item['count']:,} predictions ({item['first']} to {item['last']})"
+        )
+    for run in batches:
+        rows = f"{run['rows']:,} rows" if run["rows"] is not None else "rows unknown"
+        branch.add(
+            f"batch run {run['id'][:12]} with {escape(str(run['model']))} ({run['status']}, "
+            f"{rows}, {run['start_time']})"
+        )
 
 
 def _source(source: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
 from loopml.project import MonitorOutcome, Project, monitor, monitor_files
+from loopml.project._scheduled import AutomaticRetraining
 from loopml.retrain import cron_trigger
 
 logger = logging.getLogger("loopml.monitor")
@@ -99,6 +100,7 @@ def monitor_command(
     """Drift, data quality, performance (realized and estimated) and alerts: reference vs
     current window. With --schedule, repeat on a cron schedule (or run it from cron)."""
     has_project = (project / "loopml.yaml").is_file()
+    retraining = AutomaticRetraining(project) if schedule is not None and has_project else None
 
     def once() -> None:
         if reference is not None and current is not None and not has_project:
@@ -116,6 +118,9 @@ def monitor_command(
                     window=window,
                     alerts=alerts,
                 )
+                automatic = opened.charter.retraining.automatic
+            if retraining is not None and automatic:
+                retraining.check()  # in the background; the schedule goes on
         _show(outcome, json)
 
     if schedule is None:
@@ -125,6 +130,10 @@ def monitor_command(
     if not json:
         say(f"Monitoring on schedule '{schedule}' (UTC); Ctrl+C to stop.")
     run_on_schedule(once, trigger, max_runs=max_runs)
+    if retraining is not None:
+        retraining.join()
+        if retraining.last is not None and not json:
+            say(f"Automatic retraining: {retraining.last.message}")
 
 
 def _show(outcome: MonitorOutcome, json: bool) -> None:

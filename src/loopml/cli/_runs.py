@@ -99,8 +99,9 @@ def runs_search(
         typer.Argument(
             metavar="FILTER",
             help="e.g. \"metrics.roc_auc > 0.8 and params.family = 'lightgbm'\" "
-            "(fields: metrics.KEY, params.KEY, tags.KEY, kind, status, name, dataset_id, "
-            "parent_id, start_time; ops: = != < <= > >= LIKE IN; and/or/parentheses). "
+            "(fields: metrics.KEY, params.KEY, tags.KEY, run_id, name, kind, status, "
+            "dataset_id, parent_id, start_time, end_time; ops: = != < <= > >= [NOT] LIKE, "
+            "[NOT] ILIKE, [NOT] IN (...), IS [NOT] NULL; and/or/not/parentheses). "
             "Empty: every run.",
         ),
     ] = "",
@@ -108,8 +109,8 @@ def runs_search(
         list[str] | None,
         typer.Option(
             "--order-by",
-            help="metrics.KEY or start_time, optionally 'asc'/'desc' (repeatable; metrics "
-            "default to highest first).",
+            help="metrics.KEY, start_time or end_time, optionally 'asc'/'desc' (repeatable; "
+            "metrics default to highest first).",
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="How many runs at most.")] = 20,

@@ -2,10 +2,12 @@
 workflows (init, ingest, profile, validate, train, evaluate, compare, predict, serve, deploy,
 monitor, retrain, lineage) that the CLI, the Python API and the demo share."""
 
+from loopml.project._auto_retrain import AutoRetrainOutcome, retrain_if_triggered
 from loopml.project._compare import CompareOutcome, compare
 from loopml.project._deploy import (
     advance,
     deploy_ab,
+    deploy_bandit,
     deploy_blue_green,
     deploy_canary,
     deploy_shadow,
@@ -30,9 +32,16 @@ from loopml.project._serve import (
     package,
 )
 from loopml.project._train import TrainOutcome, train
-from loopml.project._validate import ValidateOutcome, validate_data
+from loopml.project._validate import (
+    CleanOutcome,
+    ValidateOutcome,
+    preview_cleaning,
+    validate_data,
+)
 
 __all__ = [
+    "AutoRetrainOutcome",
+    "CleanOutcome",
     "CompareOutcome",
     "EvaluationOutcome",
     "Lineage",
@@ -50,6 +59,7 @@ __all__ = [
     "build_app",
     "compare",
     "deploy_ab",
+    "deploy_bandit",
     "deploy_blue_green",
     "deploy_canary",
     "deploy_shadow",
@@ -65,9 +75,11 @@ __all__ = [
     "monitor_files",
     "package",
     "predict",
+    "preview_cleaning",
     "profile",
     "profile_file",
     "retrain",
+    "retrain_if_triggered",
     "rollback",
     "smoke_check",
     "train",

@@ -16,6 +16,7 @@ from loopml.project._deploy_stats import arm_stats, guardrail_checks, live_ref
 from loopml.project._project import Project
 from loopml.registry import CHAMPION
 from loopml.serve import ArmCounters, compile_policy
+from loopml.serve._bandit import REWARDS, allocation, check_floor, posterior, reward
 from loopml.serve._rollout_stats import msprt
 from loopml.store import Deployment
 from loopml.store._records import utcnow
@@ -23,6 +24,7 @@ from loopml.store._records import utcnow
 __all__ = [
     "advance",
     "deploy_ab",
+    "deploy_bandit",
     "deploy_blue_green",
     "deploy_canary",
     "deploy_shadow",
@@ -173,9 +175,57 @@ def deploy_ab(
     return _put(project, name, policy, actor, f"A/B test of {policy['b']} on {split:.0%} by {key}")
 
 
+def deploy_bandit(
+    project: Project,
+    name: str,
+    refs: Sequence[str],
+    *,
+    floor: float = 0.05,
+    reward_kind: str = "correct",
+    actor: str = "loopml",
+) -> Deployment:
+    """Thompson sampling between ``refs`` (two or more) on a binary reward from feedback.
+
+    Every arm starts from a uniform Beta(1, 1) posterior; :func:`advance` (run by the server on
+    each refresh, and by ``loopml deploy advance``) recomputes the posteriors from the feedback
+    joined to each arm's logged predictions, and records every change in the audit log. Each arm
+    keeps at least ``floor`` of the traffic.
+
+    Raises:
+        InvalidInputError: fewer than two distinct models, an unknown reward, or a floor that
+            leaves no room for exploitation.
+        NotFoundError: an unknown model.
+    """
+    pinned = [_pin(project, ref) for ref in refs]
+    if len(pinned) < 2 or len(set(pinned)) != len(pinned):
+        raise InvalidInputError(
+            f"A bandit needs two or more distinct model versions; got {', '.join(pinned)}.",
+            hint="For example: loopml deploy bandit NAME --models churn:1 churn:2.",
+        )
+    if reward_kind not in REWARDS:
+        raise InvalidInputError(
+            f"Unknown bandit reward {reward_kind!r}.", hint=f"Use one of {', '.join(REWARDS)}."
+        )
+    check_floor(floor, len(pinned))
+    posteriors = {ref: [1.0, 1.0] for ref in pinned}
+    policy = {
+        "kind": "bandit",
+        "arms": {ref: ref for ref in pinned},
+        "posteriors": posteriors,
+        "floor": floor,
+        "reward": reward_kind,
+        "allocation": allocation(posteriors, floor),
+        "rewards": {ref: 0 for ref in pinned},
+        "status": "running",
+        "started_at": utcnow().isoformat(),
+    }
+    return _put(project, name, policy, actor, f"bandit over {', '.join(pinned)}")
+
+
 def rollback(project: Project, name: str, *, actor: str = "loopml") -> Deployment:
     """Switch back at once: blue-green to the other colour; canary, shadow and A/B to their
-    stable model; a single deployment to the policy it had before its last change.
+    stable model; a bandit to its first model; a single deployment to the policy it had before
+    its last change.
 
     Raises:
         NotFoundError: no such deployment, or nothing to roll back to.
@@ -192,6 +242,8 @@ def rollback(project: Project, name: str, *, actor: str = "loopml") -> Deploymen
         policy.update(status="rolled_back", reason="rolled back by hand")
     elif kind in ("shadow", "ab"):
         policy = {"kind": "single", "model": policy["primary" if kind == "shadow" else "a"]}
+    elif kind == "bandit":
+        policy = {"kind": "single", "model": next(iter(policy["arms"].values()))}
     else:
         previous = [
             e.details.get("previous")
@@ -204,19 +256,22 @@ def rollback(project: Project, name: str, *, actor: str = "loopml") -> Deploymen
     return _put(project, name, policy, actor, f"rollback of {name} to {live_ref(policy)}")
 
 
-def advance(project: Project, name: str, counters: ArmCounters | None = None) -> str:
+def advance(
+    project: Project, name: str, counters: ArmCounters | None = None, *, actor: str = "loopml"
+) -> str:
     """One step of the rollout controller; returns what it did, in words.
 
     Canary: with ``min_requests`` on the candidate in this step, checks the guardrails (failure
     rate from ``counters``, p99 latency and prediction PSI from the log, the live metric once
     ``min_feedback`` labels arrived); a breach rolls back, a clean step ramps to the next weight,
     and after the last one promotes when ``auto_promote``. A/B: runs the sequential test and
-    routes everything to a significant winner when ``auto_promote``.
+    routes everything to a significant winner when ``auto_promote``. Bandit: recomputes each
+    arm's Beta posterior from its rewards and the allocation that follows.
     """
     deployment = project.store.deployments.get(name)
     policy = dict(deployment.policy)
     if policy["kind"] == "canary" and policy.get("status") == "running":
-        return _advance_canary(project, name, policy, counters)
+        return _advance_canary(project, name, policy, counters, actor)
     if policy["kind"] == "ab" and policy.get("status") == "running":
         stats = arm_stats(project, name, policy, since=policy.get("started_at"))
         test = msprt(
@@ -228,13 +283,44 @@ def advance(project: Project, name: str, counters: ArmCounters | None = None) ->
         if test.winner is None or not policy.get("auto_promote", True):
             return f"A/B test running (p = {test.p_value:.4f}, n = {test.n_a}/{test.n_b})"
         policy.update(status="concluded", winner=test.winner, p_value=test.p_value)
-        _put(project, name, policy, "loopml", f"A/B winner {test.winner} (p={test.p_value:.4g})")
+        _put(project, name, policy, actor, f"A/B winner {test.winner} (p={test.p_value:.4g})")
         return f"A/B test concluded: {test.winner} wins (p = {test.p_value:.4f})"
+    if policy["kind"] == "bandit" and policy.get("status") == "running":
+        return _advance_bandit(project, name, policy, actor)
     return f"{policy['kind']} deployment: nothing to advance"
 
 
+def _advance_bandit(project: Project, name: str, policy: dict[str, Any], actor: str) -> str:
+    """Posteriors recomputed from all feedback since the start; audited when they change."""
+    stats = arm_stats(project, name, policy, since=policy.get("started_at"))
+    kind = str(policy.get("reward", "correct"))
+    posteriors: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for arm, arm_stat in stats.items():
+        rewards = [
+            r
+            for prediction, label in arm_stat.labelled()
+            if (r := reward(kind, prediction, label)) is not None
+        ]
+        posteriors[arm] = list(posterior(rewards))
+        counts[arm] = len(rewards)
+    shares = allocation(posteriors, float(policy.get("floor", 0.0)))
+    described = ", ".join(f"{arm} {share:.0%}" for arm, share in shares.items())
+    if posteriors == policy.get("posteriors"):
+        return f"bandit unchanged: {described}"
+    policy.update(posteriors=posteriors, allocation=shares, rewards=counts)
+    policy["updated_from_feedback_at"] = utcnow().isoformat()
+    seen = ", ".join(f"{arm} {n}" for arm, n in counts.items())
+    _put(project, name, policy, actor, f"bandit allocation {described} (rewards: {seen})")
+    return f"bandit allocation {described}"
+
+
 def _advance_canary(
-    project: Project, name: str, policy: dict[str, Any], counters: ArmCounters | None
+    project: Project,
+    name: str,
+    policy: dict[str, Any],
+    counters: ArmCounters | None,
+    actor: str,
 ) -> str:
     stats = arm_stats(project, name, policy, since=policy["step_started_at"])
     failures = counters.snapshot(name) if counters is not None else {}
@@ -246,7 +332,7 @@ def _advance_canary(
     if breached:
         reasons = "; ".join(f"{c['name']} {c['value']:.4g} > {c['limit']:.4g}" for c in breached)
         policy.update(status="rolled_back", reason=f"guardrail breached: {reasons}", checks=checks)
-        _put(project, name, policy, "loopml", f"canary rolled back: {reasons}")
+        _put(project, name, policy, actor, f"canary rolled back: {reasons}")
         return f"canary rolled back: {reasons}"
     elapsed = (utcnow() - _parse_time(policy["step_started_at"])).total_seconds()
     if elapsed < float(policy.get("step_seconds", 0.0)):
@@ -255,12 +341,12 @@ def _advance_canary(
     if step < len(policy["steps"]):
         policy.update(step=step, weight=policy["steps"][step], checks=checks)
         policy["step_started_at"] = utcnow().isoformat()
-        _put(project, name, policy, "loopml", f"canary ramped to {policy['weight']:.0%}")
+        _put(project, name, policy, actor, f"canary ramped to {policy['weight']:.0%}")
         return f"canary ramped to {policy['weight']:.0%}"
     if not policy.get("auto_promote", True):
         return "canary finished its steps; waiting for a manual promotion"
     policy.update(status="promoted", checks=checks)
-    _put(project, name, policy, "loopml", f"canary promoted: {policy['candidate']}")
+    _put(project, name, policy, actor, f"canary promoted: {policy['candidate']}")
     return f"canary promoted: {policy['candidate']}"
 
 

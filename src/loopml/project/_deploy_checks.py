@@ -50,6 +50,11 @@ def deployment_status(project: Project, name: str) -> dict[str, Any]:
     }
     if policy["kind"] == "shadow":
         body["comparison"] = stats["shadow"].compare(stats["primary"])
+    if policy["kind"] == "bandit":
+        body["allocation"] = policy.get("allocation", {})
+        for arm, summary in body["arms"].items():
+            summary["share"] = policy.get("allocation", {}).get(arm)
+            summary["posterior"] = policy.get("posteriors", {}).get(arm)
     if policy["kind"] == "ab":
         test = msprt(stats["a"].outcomes, stats["b"].outcomes, alpha=float(policy["alpha"]))
         body["test"] = {"p_value": test.p_value, "significant": test.significant}

@@ -46,6 +46,15 @@ class ArmStats:
                 found.append(_outcome(record.outputs.get("prediction"), label))
         return found
 
+    def labelled(self) -> list[tuple[Any, Any]]:
+        """``(prediction, label)`` of each record that received feedback."""
+        found = []
+        for record in self.records:
+            label = self.labels.get(_base_id(record.request_id))
+            if label is not None:
+                found.append((record.outputs.get("prediction"), label))
+        return found
+
     def summary(self) -> dict[str, Any]:
         outcomes = self.outcomes
         return {
@@ -116,7 +125,10 @@ def live_ref(policy: dict[str, Any]) -> str:
         return str(policy["primary"])
     if kind == "ab":
         return str(policy[policy.get("winner") or "a"])
-    return str(next(iter(policy["arms"].values())))
+    shares = policy.get("allocation") or {}
+    arms = policy["arms"]
+    best = max(arms, key=lambda arm: float(shares.get(arm, 0.0))) if shares else next(iter(arms))
+    return str(arms[best])
 
 
 def guardrail_checks(

@@ -7,8 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from loopml.data import (
+    describe_duckdb,
     describe_source,
     infer_contract,
+    read_duckdb,
     read_snapshot,
     to_snapshot_bytes,
 )
@@ -27,26 +29,35 @@ def read_source(
     url: str | None = None,
     query: str | None = None,
     table: str | None = None,
+    duckdb: str | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """The frame of ``data`` (a file), of the database ``url`` (with ``query`` or ``table``),
-    or of the charter's source, with its description.
+    """The frame of ``data`` (a file), of the database ``url`` (with ``query`` or ``table``), of
+    the ``duckdb`` query over files (relative paths from the current directory), or of the
+    charter's source (relative paths from the project folder), with its description.
 
     Raises:
-        InvalidInputError: both a file and a database URL are given.
+        InvalidInputError: more than one of a file, a database URL and a DuckDB query is given.
     """
+    if sum(x is not None for x in (data, url, duckdb)) > 1:
+        raise InvalidInputError(
+            "Give one source: a data file, a database URL or a DuckDB query.",
+            hint="Use --data FILE, --sql URL with --query/--table, or --duckdb 'SELECT …'.",
+        )
     location: str | Path
     fmt: str | None = None
+    if duckdb is not None:
+        return read_duckdb(duckdb), describe_duckdb(duckdb)
     if url is not None:
-        if data is not None:
-            raise InvalidInputError(
-                "Give either a data file or a database URL, not both.",
-                hint="Use --data FILE, or --sql URL with --query/--table.",
-            )
         location = url
     elif data is not None:
         location, query, table = user_path(data), None, None
     else:
         source = project.charter.data
+        if source.duckdb:
+            root = project.paths.root
+            return read_duckdb(source.duckdb, base_dir=root), describe_duckdb(
+                source.duckdb, base_dir=root
+            )
         location = project.paths.resolve(source.path) if source.path else str(source.url)
         query, table, fmt = source.query, source.table, source.format
     frame = read_location(location, query=query, table=table, format=fmt)
@@ -64,9 +75,10 @@ def ingest(
     url: str | None = None,
     query: str | None = None,
     table: str | None = None,
+    duckdb: str | None = None,
 ) -> DatasetVersion:
     """Snapshot ``data`` (default: the charter's source; or the database ``url`` with ``query``
-    or ``table``) as a DatasetVersion.
+    or ``table``; or the ``duckdb`` query over files) as a DatasetVersion.
 
     Identical content returns the existing version. The snapshot is written to the artifact store
     before its metadata, so a failure leaves no record pointing at missing bytes. Writes
@@ -78,7 +90,7 @@ def ingest(
         DataError: the source cannot be read, or appended rows do not have the same columns.
     """
     if frame is None:
-        frame, source = read_source(project, data, url=url, query=query, table=table)
+        frame, source = read_source(project, data, url=url, query=query, table=table, duckdb=duckdb)
     if append:
         frame, source, parent_id = _append_to_latest(project, frame, source or {})
     snapshot = to_snapshot_bytes(frame)

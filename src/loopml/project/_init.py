@@ -21,7 +21,7 @@ def init_project(
     root: str | Path,
     *,
     data: str | Path,
-    target: str,
+    target: str | None = None,
     name: str | None = None,
     task: str | None = None,
     sensitive: Sequence[str] = (),
@@ -33,6 +33,9 @@ def init_project(
 ) -> Project:
     """Create a project in ``root`` for predicting ``target`` from the file ``data``.
 
+    A ``clustering`` or ``anomaly`` ``task`` needs no target; for anomaly detection a target,
+    if given, marks known anomalies and is used only to evaluate.
+
     Reads the data once to infer the task, the positive class, the column roles and the
     contract; writes ``loopml.yaml`` (commented, for people to edit), ``contract.yaml`` and the
     ``.loopml/`` state folder with an empty store.
@@ -40,8 +43,16 @@ def init_project(
     Raises:
         AlreadyExistsError: ``root`` already holds a charter and ``force`` is False.
         DataError: the file cannot be read, or the target is missing or has one value.
-        InvalidInputError: a sensitive/ignored column is not in the data, or the name is invalid.
+        InvalidInputError: a sensitive/ignored column is not in the data, the name is invalid,
+            or there is no target and ``task`` is not clustering or anomaly.
     """
+    unsupervised = task in ("clustering", "anomaly")
+    if target is None and not unsupervised:
+        raise InvalidInputError(
+            "No target column was given.",
+            hint="Pass --target COLUMN to predict it, or --task clustering / --task anomaly "
+            "for data without one.",
+        )
     paths = ProjectPaths(Path(root).resolve())
     if paths.charter.exists() and not force:
         raise AlreadyExistsError(
@@ -55,14 +66,14 @@ def init_project(
     contract = infer_contract(
         frame, target=target, sensitive=sensitive, ignore=ignore, time_column=time_column
     )
-    chosen_task = task or infer_task(frame[target])
+    chosen_task = task or infer_task(frame[str(target)])
     time_spec = contract.time_column
     charter = Charter(
         name=_model_name(name or data_path.stem),
-        problem=f"Predict {target!r} from the other columns of {data_path.name}.",
+        problem=_problem(chosen_task, target, data_path.name),
         task=chosen_task,  # type: ignore[arg-type]
         target=target,
-        positive_class=_positive_class(frame[target]) if chosen_task == "binary" else None,
+        positive_class=_positive_class(frame[str(target)]) if chosen_task == "binary" else None,
         data=DataSource(path=_relative(data_path, paths.root)),
         metric=metric,
         split=SplitSpec(strategy="time" if time_spec else None),
@@ -79,6 +90,14 @@ def init_project(
     write_charter(charter, paths.charter)
     contract.to_yaml(paths.contract)
     return Project.open(paths.root)
+
+
+def _problem(task: str, target: str | None, file_name: str) -> str:
+    if task == "clustering":
+        return f"Group the rows of {file_name} into clusters of similar rows."
+    if task == "anomaly":
+        return f"Flag the unusual rows of {file_name}."
+    return f"Predict {target!r} from the other columns of {file_name}."
 
 
 def _check_columns(frame: pd.DataFrame, option: str, columns: Sequence[str]) -> None:

@@ -3,7 +3,9 @@
 Upstream: prediction -> model version -> run -> dataset version -> source (file + SHA-256, or SQL
 URL + query), with the run's charter hash, git commit and dirty flag, package versions and seed.
 Downstream: from a dataset version every run and model version trained on it (and the versions
-derived from it); from a run the model versions it registered.
+derived from it); from a run the model versions it registered; and from any of these (or a model
+reference) the predictions made with those model versions: logged predictions counted per model
+version and deployment, and batch-prediction runs (``loopml predict``).
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def lineage(project: Project, reference: str) -> Lineage:
         return Lineage(text, "prediction", {"prediction": _prediction(project, record)})
     if ":" in text or "@" in text:
         version = project.registry.get(ModelRef.parse(text))
-        return Lineage(text, "model_version", {"model_version": _model(project, version)})
+        node = _model(project, version, downstream=True)
+        return Lineage(text, "model_version", {"model_version": node})
     misses: list[str] = []
     try:
         run = store.runs.get(text)
@@ -72,7 +75,8 @@ def lineage(project: Project, reference: str) -> Lineage:
         return Lineage(text, "dataset", {"dataset": _dataset(project, dataset, downstream=True)})
     if text in store.models.list_names():
         version = project.registry.get(text)
-        return Lineage(text, "model_version", {"model_version": _model(project, version)})
+        node = _model(project, version, downstream=True)
+        return Lineage(text, "model_version", {"model_version": node})
     raise NotFoundError(
         f"{text!r} is not a prediction request id, model reference, run id or dataset version "
         f"of project {project.name!r}.",
@@ -100,7 +104,7 @@ def _prediction(project: Project, record: PredictionRecord) -> dict[str, Any]:
     return node
 
 
-def _model(project: Project, version: ModelVersion) -> dict[str, Any]:
+def _model(project: Project, version: ModelVersion, *, downstream: bool = False) -> dict[str, Any]:
     store = project.store
     node: dict[str, Any] = {
         "model": version.ref,
@@ -121,6 +125,8 @@ def _model(project: Project, version: ModelVersion) -> dict[str, Any]:
             node["run"] = {"id": version.run_id, "missing": True}
     if node["run"] is None or node["run"].get("dataset") is None:
         node["dataset"] = _dataset_by_id(project, version.dataset_id)
+    if downstream:
+        node.update(_predictions_made(project, [version]))
     return node
 
 
@@ -147,7 +153,9 @@ def _run(project: Project, run: Run, *, downstream: bool) -> dict[str, Any]:
         parent = store.runs.get(run.parent_id)
         node["parent"] = {"id": parent.id, "name": parent.name, "kind": parent.kind}
     if downstream:
-        node["model_versions"] = [v.ref for v in store.models.list_versions() if v.run_id == run.id]
+        versions = [v for v in store.models.list_versions() if v.run_id == run.id]
+        node["model_versions"] = [v.ref for v in versions]
+        node.update(_predictions_made(project, versions))
     return node
 
 
@@ -193,10 +201,51 @@ def _dataset(project: Project, version: DatasetVersion, *, downstream: bool) -> 
             if r.parent_id is None
         ]
         node["child_runs"] = sum(1 for r in runs if r.parent_id is not None)
-        node["model_versions"] = [
-            v.ref for v in store.models.list_versions() if v.dataset_id == version.id
-        ]
+        versions = [v for v in store.models.list_versions() if v.dataset_id == version.id]
+        node["model_versions"] = [v.ref for v in versions]
+        node.update(_predictions_made(project, versions))
         node["derived_datasets"] = [
             d.id for d in store.datasets.list(project.name) if d.parent_id == version.id
         ]
     return node
+
+
+BATCH_PREDICT_KIND = "batch_predict"
+"""The run kind of ``loopml predict`` (its ``model`` tag holds the model reference)."""
+
+
+def _predictions_made(project: Project, versions: list[ModelVersion]) -> dict[str, Any]:
+    """What was predicted with ``versions``: logged predictions counted per version and
+    deployment (one grouped query per model name), and batch-prediction runs."""
+    store = project.store
+    refs = {v.ref for v in versions}
+    logged: list[dict[str, Any]] = []
+    for name in sorted({v.name for v in versions}):
+        for item in store.predictions.activity(model_name=name):
+            ref = f"{item.model_name}:{item.model_version}"
+            if ref in refs:
+                logged.append(
+                    {
+                        "model": ref,
+                        "deployment": item.deployment,
+                        "count": item.count,
+                        "first": item.first.isoformat(),
+                        "last": item.last.isoformat(),
+                    }
+                )
+    batches = [
+        {
+            "id": run.id,
+            "model": run.tags.get("model"),
+            "status": run.status,
+            "start_time": run.start_time.isoformat(),
+            "rows": int(run.metrics["rows"]) if "rows" in run.metrics else None,
+        }
+        for run in store.runs.list(project.name, kind=BATCH_PREDICT_KIND)
+        if run.tags.get("model") in refs
+    ]
+    return {
+        "predictions": logged,
+        "predictions_total": sum(item["count"] for item in logged),
+        "batch_predictions": batches,
+    }

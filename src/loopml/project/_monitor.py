@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loopml.data import read_table
+from loopml.data import DataContract, read_table
 from loopml.errors import DataError, NotFoundError
 from loopml.monitor import (
     AUTO,
@@ -27,13 +27,18 @@ from loopml.monitor import (
     realized_performance,
     report_metrics,
 )
+from loopml.monitor._attribution import attribution_drift, attribution_summary
 from loopml.monitor._multivariate import MIN_ROWS_PER_SIDE
+from loopml.monitor._target import target_drift
 from loopml.monitor._windows import time_window
 from loopml.project._ingest import load_dataset
 from loopml.project._prepare import split_holdout
 from loopml.project._project import Project, user_path
 from loopml.store import ModelVersion, PredictionRecord
-from loopml.train._bundle import ModelBundle, probability_column
+from loopml.train._bundle import UNSUPERVISED, ModelBundle, probability_column
+
+HISTORY_REPORTS = 30
+"""Earlier monitor reports of a model version drawn in the drift-over-time chart."""
 
 
 @dataclass
@@ -183,6 +188,16 @@ def monitor(
     report.performance = _performance(
         bundle, current_frame, labelled, training, project.charter.target
     )
+    target_reference = _target_reference(project, model, baseline, bundle.contract)
+    if target_reference is not None and labelled is not None:
+        report.target_drift = target_drift(
+            target_reference,
+            labelled[1],
+            numeric_test=settings.numeric_test or AUTO,
+            categorical_test=settings.categorical_test or AUTO,
+        )
+    report.attribution_drift = _attribution(bundle, baseline, training, current_frame)
+    report.history = _history(project, model)
     if alerts:
         raise_alerts(
             report,
@@ -255,6 +270,8 @@ def _performance(
     training: tuple[pd.DataFrame, pd.DataFrame] | None,
     target: str | None,
 ) -> dict[str, Any] | None:
+    if bundle.task in UNSUPERVISED:
+        return None  # clustering/anomaly models have no performance to realize or estimate
     classes = list(bundle.classes)
     realized = None
     n_labelled = len(labelled[1]) if labelled else 0
@@ -295,3 +312,75 @@ def _performance(
         reference=reference,
         method=method,
     )
+
+
+def _target_reference(
+    project: Project,
+    model: ModelVersion,
+    baseline: pd.DataFrame | ReferenceProfile,
+    contract: DataContract | None,
+) -> ReferenceProfile | None:
+    """The reference whose ``target`` summary target drift compares with: the reference file
+    when it holds the target column, else the model's stored profile."""
+    if isinstance(baseline, ReferenceProfile):
+        return baseline
+    contract = contract or project.contract()
+    if contract.target is not None and contract.target in baseline.columns:
+        return ReferenceProfile.from_frame(baseline[[contract.target]], _target_only(contract))
+    try:
+        return reference_profile(project, model)
+    except NotFoundError:
+        return None
+
+
+def _target_only(contract: DataContract) -> DataContract:
+    """``contract`` reduced to its target column (so only the target is summarised)."""
+    spec = contract.target_column
+    assert spec is not None
+    return DataContract(columns=[spec], target=spec.name)
+
+
+def _attribution(
+    bundle: ModelBundle,
+    baseline: pd.DataFrame | ReferenceProfile,
+    training: tuple[pd.DataFrame, pd.DataFrame] | None,
+    current: pd.DataFrame,
+) -> dict[str, Any] | None:
+    """Attribution drift of the window: shares stored at registration (or, for older
+    versions and reference files, computed now on the training rows / the file)."""
+    reference = baseline.attributions if isinstance(baseline, ReferenceProfile) else None
+    if reference is None:
+        rows = baseline if isinstance(baseline, pd.DataFrame) else None
+        rows = rows if rows is not None else (training[0] if training is not None else None)
+        if rows is None or not set(bundle.feature_names) <= set(rows.columns):
+            return None
+        reference = attribution_summary(bundle, rows)
+    if reference is None or not set(bundle.feature_names) <= set(current.columns):
+        return None
+    now = attribution_summary(bundle, current)
+    return attribution_drift(reference, now) if now is not None else None
+
+
+def _history(project: Project, model: ModelVersion) -> list[dict[str, Any]]:
+    """The model version's last :data:`HISTORY_REPORTS` stored monitor summaries, oldest
+    first, as drift-over-time points."""
+    stored = project.store.monitoring.list(
+        project.name, model_name=model.name, limit=HISTORY_REPORTS
+    )
+    points = []
+    for record in reversed(stored):
+        if record.model_version != model.version:
+            continue
+        summary = record.summary
+        points.append(
+            {
+                "time": record.time.isoformat(timespec="seconds"),
+                "share_drifted": float(summary.get("share_drifted", 0.0)),
+                "features": {
+                    key.removeprefix("drift."): float(value)
+                    for key, value in summary.items()
+                    if key.startswith("drift.")
+                },
+            }
+        )
+    return points

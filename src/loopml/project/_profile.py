@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from loopml.data import DataContract, DataProfile, profile_frame, read_table
-from loopml.data._profile import Progress
+from loopml.data._files import check_file
+from loopml.data._profile import Progress, profile_columns
+from loopml.data._scan import ParquetColumns, needs_chunking
+from loopml.errors import InvalidInputError
 from loopml.project._ingest import load_dataset, read_source
 from loopml.project._project import Project, user_path
 from loopml.reports import write_report
@@ -44,19 +47,47 @@ def profile(
     version_id: str | None = None,
     output: str | Path | None = None,
     progress: Progress | None = None,
+    chunked: bool | None = None,
 ) -> ProfileOutcome:
     """Profile ``data`` (a file) or a dataset version (default: the newest) with the project's
     contract (roles, target, time column) when there is one; write ``profile.html`` and
     ``profile.json`` to ``output`` (default ``.loopml/reports/profile-<version>``).
 
+    A CSV or Parquet file too big to load (:func:`~loopml.data._scan.needs_chunking`), or any
+    such file with ``chunked=True``, is profiled a column or a batch of rows at a time in
+    bounded memory, with the same statistics.
+
     Raises:
         NotFoundError: ``version_id`` matches no version.
+        InvalidInputError: ``chunked=True`` without a file.
         DataError: the data cannot be read or has no rows.
     """
     contract: DataContract | None = None
     if project.paths.contract.is_file():
         contract = project.contract()
+    if data is None and chunked:
+        raise InvalidInputError(
+            "Chunked profiling reads a file; dataset versions are profiled in memory.",
+            hint="Pass --data FILE with --chunked.",
+        )
     if data is not None:
+        path = check_file(user_path(data))
+        folder = user_path(output) if output is not None else None
+        folder = folder or project.paths.reports / f"profile-{path.stem}"
+        if chunked or (chunked is None and needs_chunking(path)):
+            with ParquetColumns(path) as table:
+                known = contract is not None and set(contract.names) <= set(table.names)
+                result = profile_columns(
+                    table,
+                    contract=contract if known else None,
+                    target=None if known else _present(project.charter.target, table.names),
+                    time_column=None
+                    if known
+                    else _present(project.charter.time_column, table.names),
+                    title=f"Data profile: {project.name}",
+                    progress=progress,
+                )
+            return _write(result, str(path), folder)
         frame, _ = read_source(project, data)
         label = str(user_path(data))
         default = project.paths.reports / f"profile-{user_path(data).stem}"
@@ -88,15 +119,23 @@ def profile_file(
     *,
     target: str | None = None,
     progress: Progress | None = None,
+    chunked: bool | None = None,
 ) -> ProfileOutcome:
     """Profile a file outside any project; write ``profile.html`` and ``profile.json`` to
-    ``output``.
+    ``output``. Big CSV/Parquet files (or any with ``chunked=True``) are profiled in chunks,
+    as in :func:`profile`.
 
     Raises:
         DataError: the file cannot be read or has no rows.
         InvalidInputError: ``target`` is not a column of the file.
     """
-    source = user_path(path)
+    source = check_file(user_path(path))
+    if chunked or (chunked is None and needs_chunking(source)):
+        with ParquetColumns(source) as table:
+            result = profile_columns(
+                table, target=target, title=f"Data profile: {source.name}", progress=progress
+            )
+        return _write(result, str(source), user_path(output))
     frame = read_table(source)
     result = profile_frame(
         frame, target=target, title=f"Data profile: {source.name}", progress=progress

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from loopml.project._profile import ProfileOutcome
     from loopml.project._retrain import RetrainOutcome
     from loopml.project._train import TrainOutcome
-    from loopml.project._validate import ValidateOutcome
+    from loopml.project._validate import CleanOutcome, ValidateOutcome
     from loopml.store import DatasetVersion
 
 STATE_DIR = ".loopml"
@@ -154,6 +154,13 @@ class Project:
         from loopml.project._validate import validate_data
 
         return validate_data(self, data, **options)
+
+    def clean(self, data: str | Path | None = None, **options: Any) -> CleanOutcome:
+        """What the charter's cleaning would change; see
+        :func:`loopml.project._validate.preview_cleaning`."""
+        from loopml.project._validate import preview_cleaning
+
+        return preview_cleaning(self, data, **options)
 
     def train(self, **options: Any) -> TrainOutcome:
         """Train and register the best model; see :func:`loopml.project.train`."""

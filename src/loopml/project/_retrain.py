@@ -4,6 +4,7 @@ same recent holdout, promoted only when it is better by the charter's margin."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from loopml.project._feedback import feedback_frame
 from loopml.project._ingest import ingest, load_dataset, read_source
 from loopml.project._prepare import PreparedData, check_against_contract, split_holdout
 from loopml.project._project import Project
+from loopml.project._rollout import Rollout, start_rollout
 from loopml.project._train import Progress, TrainOutcome, fit_and_register, holdout_score
 from loopml.registry import CHALLENGER, CHAMPION
 from loopml.retrain import Decision, RetrainPlan, RetrainPolicy, decide, select_window
@@ -33,6 +35,7 @@ class RetrainOutcome:
     plan: list[str] = field(default_factory=list)
     dry_run: bool = False
     triggers: RetrainPlan | None = None
+    rollout: Rollout | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,10 +49,11 @@ class RetrainOutcome:
             "challenger_metrics": self.challenger.metrics if self.challenger else None,
             "plan": self.plan,
             "triggers": self.triggers.to_dict() if self.triggers else None,
+            "rollout": self.rollout.to_dict() if self.rollout else None,
         }
 
 
-def _current_champion(project: Project) -> ModelVersion | None:
+def current_champion(project: Project) -> ModelVersion | None:
     if CHAMPION in project.registry.aliases(project.name):
         return project.registry.get(f"{project.name}@{CHAMPION}")
     return None
@@ -63,6 +67,7 @@ def retrain(
     time_budget: float | None = None,
     progress: Progress | None = None,
     from_feedback: bool = False,
+    automatic: bool = False,
 ) -> RetrainOutcome:
     """Retrain on the champion's data plus the newer labelled ``data`` (default: the charter's
     source, read again; with ``from_feedback``, the logged predictions that received ground
@@ -71,12 +76,18 @@ def retrain(
     The newer data is cut per the charter's split; its holdout (the most recent rows under a time
     split) is the shared test set: the champion and the challenger are both scored on it, and the
     challenger is trained on everything else. Every decision is appended to the audit log.
+    ``automatic`` marks a job started by a trigger (``loopml retrain --auto``, scheduled
+    monitors) rather than on demand: the plan then names only the triggers that fired.
 
     Raises:
         DataError: the newer data lacks the target or the model's columns.
+        NotFoundError: ``retraining.rollout.deployment`` names no deployment.
     """
     report = progress or (lambda _step, _fraction: None)
-    champion = _current_champion(project)
+    champion = current_champion(project)
+    spec = project.charter.retraining.rollout
+    if spec.strategy != "direct" and spec.deployment is not None:
+        project.store.deployments.get(spec.deployment)  # fail before training, not after
     if from_feedback:
         if data is not None:
             raise InvalidInputError(
@@ -104,7 +115,7 @@ def retrain(
         project.charter.retraining.data_window,
         time_column=project.charter.time_column,
     )
-    triggers = _triggers(project, champion)
+    triggers = retrain_triggers(project, champion, on_demand=not automatic)
     plan = [
         f"why: {triggers.reason}",
         f"read {len(new_frame)} newer labelled rows from {source.get('path', source.get('url'))}",
@@ -117,6 +128,7 @@ def retrain(
         else "no champion yet: the challenger becomes champion if it passes its gates",
         f"promote if better by at least {project.charter.acceptance.retrain_margin} "
         f"({project.charter.metric or 'the default metric'})",
+        _rollout_step(project, champion),
     ]
     if dry_run:
         return RetrainOutcome(
@@ -156,23 +168,51 @@ def retrain(
         kind="retrain",
     )
     decision = _judge(project, champion, challenger, holdout)
-    champion_after = _apply(project, champion, challenger, decision)
+    champion_after, rollout = _apply(project, champion, challenger, decision)
     return RetrainOutcome(
-        champion, challenger, decision, champion_after, version.id, plan, triggers=triggers
+        champion,
+        challenger,
+        decision,
+        champion_after,
+        version.id,
+        plan,
+        triggers=triggers,
+        rollout=rollout,
     )
 
 
-def _triggers(project: Project, champion: ModelVersion | None) -> RetrainPlan:
-    """The charter's retraining triggers on the latest monitor summary of the champion (the
-    run is on demand, so it retrains whatever they say; the plan says which fired)."""
-    reports = project.store.monitoring.list(project.name, model_name=project.name, limit=1)
+def retrain_triggers(
+    project: Project,
+    champion: ModelVersion | None,
+    *,
+    on_demand: bool = True,
+    now: datetime | None = None,
+) -> RetrainPlan:
+    """The charter's retraining triggers on the latest monitor summary of ``champion`` (a
+    report of another version does not count) and the time of the last retraining run.
+    ``on_demand`` (``loopml retrain``) retrains whatever they say; the plan says which fired.
+    A schedule counts from the last retraining run, or from the champion's registration."""
+    name = champion.name if champion else project.name
+    reports = project.store.monitoring.list(project.name, model_name=name, limit=1)
     summary = reports[0].summary if reports else None
     if reports and champion is not None and reports[0].model_version != champion.version:
         summary = None
     retrains = project.store.runs.list(project.name, kind="retrain", limit=1)
-    last = retrains[0].start_time if retrains else None
+    # Never retrained: a schedule counts from the champion's registration.
+    last = retrains[0].start_time if retrains else (champion.created_at if champion else None)
     policy = RetrainPolicy.from_spec(project.charter.retraining)
-    return policy.evaluate(summary, last_retrain=last, on_demand=True)
+    return policy.evaluate(summary, last_retrain=last, now=now, on_demand=on_demand)
+
+
+def _rollout_step(project: Project, champion: ModelVersion | None) -> str:
+    rollout = project.charter.retraining.rollout
+    if champion is None or rollout.strategy == "direct":
+        return "roll out directly: a winner becomes champion"
+    where = repr(rollout.deployment) if rollout.deployment else "the deployment serving it"
+    return (
+        f"roll out a winner as a {rollout.strategy} at {rollout.weight:.0%} of the traffic "
+        f"on {where}; the champion alias stays until the rollout promotes it"
+    )
 
 
 def _combine(
@@ -233,29 +273,38 @@ def _apply(
     champion: ModelVersion | None,
     challenger: TrainOutcome,
     decision: Decision,
-) -> str | None:
-    """Act on the decision through the governed promotion rules: a winning challenger becomes
-    champion (approved by policy), or challenger awaiting an approval when the charter requires
-    one."""
+) -> tuple[str | None, Rollout | None]:
+    """Act on the decision through the governed promotion rules and the charter's rollout.
+
+    ``direct``: a winning challenger becomes champion (approved by policy), or challenger
+    awaiting an approval when the charter requires one. ``canary``/``shadow``: a winner becomes
+    challenger and is rolled out on the deployment serving the champion (see
+    :func:`loopml.project._rollout.start_rollout`); the champion alias stays. The decision and the
+    rollout are appended to the audit log."""
     model = challenger.model
     governance = project.governance
+    strategy = project.charter.retraining.rollout.strategy
+    staged = decision.promote and champion is not None and strategy != "direct"
+    rollout = start_rollout(project, champion, model) if staged and champion else None
     project.store.audit.append(
         "loopml",
         "retrain.decision",
         model.ref,
         reason=decision.reason,
-        details=decision.to_dict() | {"champion": champion.ref if champion else None},
+        details=decision.to_dict()
+        | {"champion": champion.ref if champion else None}
+        | {"rollout": rollout.to_dict() if rollout else {"strategy": "direct"}},
     )
-    if decision.promote:
+    if decision.promote and not staged:
         current = project.store.models.get_version(model.name, model.version)
         if not governance.missing_requirements(current, CHAMPION):
             governance.promote(
                 model.name, model.version, CHAMPION, actor="loopml", reason=decision.reason
             )
-            return model.ref
+            return model.ref, None
     governance.promote(
         model.name, model.version, CHALLENGER, actor="loopml", reason=decision.reason
     )
-    if decision.promote:
+    if decision.promote and not staged:
         governance.request_approval(model.name, model.version, CHAMPION, reason=decision.reason)
-    return champion.ref if champion else None
+    return (champion.ref if champion else None), rollout

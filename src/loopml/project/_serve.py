@@ -11,8 +11,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from loopml.data import read_snapshot
-from loopml.errors import LoopmlError
+from loopml.errors import InvalidInputError, LoopmlError
 from loopml.project._deploy import advance
+from loopml.project._deploy_admin import ProjectDeploymentAdmin
 from loopml.project._project import Project
 from loopml.project._scheduled import attach_schedule, prediction_log_monitor
 from loopml.project._train import HOLDOUT_ARTIFACT
@@ -33,21 +34,30 @@ from loopml.serve import (
     unknown_model_error,
     write_package,
 )
+from loopml.serve._admin import admin_token as read_admin_token
+from loopml.serve._admin import enable_admin
+from loopml.serve._compiled_predictor import BACKENDS
+from loopml.serve._interfaces import MAX_BACKGROUND_ROWS
 from loopml.store import ModelVersion
 
 logger = logging.getLogger(__name__)
 
 
-def load_served_model(project: Project, name: str, version: ModelVersion) -> LoadedModel:
-    """Load ``version`` (hash-verified) for serving under ``name``, with the holdout rows stored
-    with its run as the background sample that ``?explain=true`` needs for linear models."""
+def load_served_model(
+    project: Project, name: str, version: ModelVersion, backend: str = "sklearn"
+) -> LoadedModel:
+    """Load ``version`` (hash-verified) for serving under ``name`` on ``backend`` (``sklearn``
+    or ``onnx``), with the holdout rows stored with its run as the background sample that
+    ``?explain=true`` needs for linear models and that the fast scoring paths are verified on."""
     _version, bundle = project.registry.load(version.ref)
     background = None
     if version.run_id is not None:
         digest = project.store.runs.get(version.run_id).artifacts.get(HOLDOUT_ARTIFACT)
         if digest is not None:
             background = bundle.features(read_snapshot(project.artifacts.get_bytes(digest)))
-    return LoadedModel(name=name, version=version.version, bundle=bundle, background=background)
+    return LoadedModel(
+        name=name, version=version.version, bundle=bundle, background=background, backend=backend
+    )
 
 
 class RegistryResolver(ModelResolver):
@@ -59,8 +69,11 @@ class RegistryResolver(ModelResolver):
     assignment, so a request never sees a half-updated table.
     """
 
-    def __init__(self, project: Project, refs: Mapping[str, str]) -> None:
+    def __init__(
+        self, project: Project, refs: Mapping[str, str], *, backend: str = "sklearn"
+    ) -> None:
         self._project = project
+        self._backend = backend
         self._registry = project.registry
         self._refs = dict(refs)
         self._lock = threading.Lock()
@@ -92,7 +105,7 @@ class RegistryResolver(ModelResolver):
             version = self._registry.get(ref)
             if isinstance(current, LoadedModel) and current.version == version.version:
                 return current
-            return load_served_model(self._project, name, version)
+            return load_served_model(self._project, name, version, self._backend)
         except LoopmlError as exc:
             if isinstance(current, LoadedModel):
                 return current
@@ -110,9 +123,15 @@ class StoreDeploymentResolver(DeploymentResolver):
     """
 
     def __init__(
-        self, project: Project, counters: ArmCounters, *, run_controller: bool = True
+        self,
+        project: Project,
+        counters: ArmCounters,
+        *,
+        run_controller: bool = True,
+        backend: str = "sklearn",
     ) -> None:
         self._project = project
+        self._backend = backend
         self._counters = counters
         self._run_controller = run_controller
         self._lock = threading.Lock()
@@ -162,7 +181,9 @@ class StoreDeploymentResolver(DeploymentResolver):
             version = self._project.registry.get(ref)
             key = (version.name, version.version)
             if key not in self._models:
-                self._models[key] = load_served_model(self._project, version.name, version)
+                self._models[key] = load_served_model(
+                    self._project, version.name, version, self._backend
+                )
             models[ref] = self._models[key]
         return CompiledDeployment.build(name, policy, models)
 
@@ -176,6 +197,9 @@ def build_app(
     deployments: bool = True,
     monitor_schedule: str | None = None,
     monitor_window: str | None = None,
+    admin_token: str | None = None,
+    backend: str = "sklearn",
+    monitor: bool = True,
 ) -> FastAPI:
     """The serving app of ``project``: by default its champion under the project's name.
 
@@ -185,16 +209,26 @@ def build_app(
     ``/v1/deployments/{name}/predict`` (and reloaded, with their rollouts advanced, on the same
     interval) unless ``deployments`` is False; feedback goes to the store. With a
     ``monitor_schedule`` (cron, UTC; default: the charter's ``monitoring.schedule``) the prediction
-    log is monitored on that schedule inside the server, alerts included.
+    log is monitored on that schedule inside the server, alerts included (never when ``monitor``
+    is False). Models are scored on ``backend``: ``sklearn`` (compiled numpy code where verified,
+    else the pipeline) or ``onnx`` (ONNX Runtime, else sklearn; ``GET /ready`` says which).
+
+    The admin API (``/admin/…``, see :mod:`loopml.serve._admin`) is enabled with
+    ``admin_token`` (default: ``$LOOPML_ADMIN_TOKEN``).
 
     Raises:
-        InvalidInputError: the schedule is not a crontab expression.
+        InvalidInputError: the schedule is not a crontab expression, or ``backend`` is unknown.
     """
+    if backend not in BACKENDS:
+        raise InvalidInputError(
+            f"The 'backend' parameter must be one of {', '.join(BACKENDS)}. Got {backend!r}.",
+            hint="Use --backend sklearn or --backend onnx.",
+        )
     refs = dict(models or {project.name: f"{project.name}@{CHAMPION}"})
-    resolver = RegistryResolver(project, refs)
+    resolver = RegistryResolver(project, refs, backend=backend)
     sink = BackgroundPredictionLogger(project.store) if log_predictions else None
     counters = ArmCounters()
-    routed = StoreDeploymentResolver(project, counters) if deployments else None
+    routed = StoreDeploymentResolver(project, counters, backend=backend) if deployments else None
     app = create_app(
         resolver,
         sink,
@@ -203,8 +237,10 @@ def build_app(
         arm_counters=counters,
         refresh_interval=refresh_interval if refresh_interval > 0 else None,
     )
+    token = admin_token if admin_token is not None else read_admin_token()
+    enable_admin(app, ProjectDeploymentAdmin(project, counters), token)
     schedule = monitor_schedule or project.charter.monitoring.schedule
-    if schedule:
+    if schedule and monitor:
         window = monitor_window or project.charter.monitoring.window
         job = prediction_log_monitor(project.paths.root, window=window)
         attach_schedule(app, job, cron_trigger(schedule))
@@ -223,4 +259,22 @@ def package(project: Project, ref: str, folder: str | Path, *, port: int = 8000)
     version = project.registry.get(ref)
     data = project.artifacts.get_bytes(version.artifact)
     target = Path(folder).expanduser().resolve()
-    return write_package(data, target, name=version.name, version=version.version, port=port)
+    background = _packaged_background(project, version)
+    return write_package(
+        data, target, name=version.name, version=version.version, port=port, background=background
+    )
+
+
+def _packaged_background(project: Project, version: ModelVersion) -> bytes | None:
+    """Parquet bytes of up to MAX_BACKGROUND_ROWS holdout rows (input columns) of ``version``'s
+    run, as ``loopml serve`` loads them; None when the run stored no holdout."""
+    if version.run_id is None:
+        return None
+    digest = project.store.runs.get(version.run_id).artifacts.get(HOLDOUT_ARTIFACT)
+    if digest is None:
+        return None
+    _version, bundle = project.registry.load(version.ref)
+    rows = bundle.features(read_snapshot(project.artifacts.get_bytes(digest)))
+    if len(rows) > MAX_BACKGROUND_ROWS:
+        rows = rows.sample(n=MAX_BACKGROUND_ROWS, random_state=0)
+    return rows.to_parquet(index=False)

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from loopml.data import to_snapshot_bytes
-from loopml.evaluate import GateResult, evaluate_gates, evaluate_model
+from loopml.evaluate import EvaluationReport, GateResult, evaluate_gates, evaluate_model
 from loopml.evaluate._mitigation import check_mitigation, mitigation_comparison
-from loopml.monitor import ReferenceProfile
+from loopml.features import check_features
+from loopml.monitor import ReferenceProfile, attribution_summary
 from loopml.project._ingest import load_dataset
-from loopml.project._prepare import PreparedData, prepare
+from loopml.project._prepare import PreparedData, attach_cleaning, clean_training, prepare
 from loopml.project._project import Project
 from loopml.registry import CHALLENGER, CHAMPION, Governance
 from loopml.store import DatasetVersion, ModelVersion
@@ -39,6 +40,9 @@ HOLDOUT_ARTIFACT = "holdout.parquet"
 """Run artifact holding the holdout rows a registered version was evaluated on."""
 
 BASELINE_FAMILIES = ("dummy", "linear")
+
+FEATURES_ARTIFACT = "features.json"
+"""Run artifact: the feature plan, what feature selection dropped and why, pseudo-labels."""
 
 
 @dataclass
@@ -140,6 +144,14 @@ def fit_and_register(
     charter = project.charter
     if mitigate is not None:
         check_mitigation(charter.task, project.contract(), mitigate)
+    if not charter.is_supervised:
+        from loopml.project._train_unsupervised import fit_and_register_unsupervised
+
+        return fit_and_register_unsupervised(
+            project, version, prepared, seed=seed, progress=progress, promote=promote, kind=kind
+        )
+    check_features(charter.features, project.contract())  # a bad derived feature: no run
+    prepared = clean_training(project, prepared)
     budget = time_budget if time_budget is not None else charter.training.time_budget
     run_seed = seed if seed is not None else charter.training.seed
     run_trials = trials if trials is not None else charter.training.trials
@@ -167,6 +179,8 @@ def fit_and_register(
         )
         run.log_metric("validation_violations", float(len(prepared.validation.violations)))
         result = _search(project, run, prepared.train, budget, run_seed, progress, run_trials)
+        attach_cleaning(run, result, prepared)
+        _log_features(run, result)
         # The trial count per tuned family: `loopml train --trials N` replays the search.
         run.log_params({"trials": json.dumps(result.trials, sort_keys=True)})
         progress("evaluating on the holdout", 0.9)
@@ -237,10 +251,31 @@ def _search(
         trials=trials,
         ensemble=spec.ensemble,
         max_latency_ms=charter.acceptance.max_latency_p99_ms,
+        features=charter.features,
+        self_training=spec.self_training,
         on_candidate=on_candidate,
         on_trial=on_trial,
         progress=lambda step, fraction: progress(step, 0.05 + 0.85 * fraction),
     )
+
+
+def _log_features(run: ActiveRun, result: TrainingResult) -> None:
+    """Log the feature plan (param ``features``), what selection dropped from the chosen model
+    (metric ``features_dropped``, artifact ``features.json`` with ``{column, reason, score}``
+    per column) and the pseudo-labels self-training added (metric ``pseudo_labels``)."""
+    run.log_params({"features": json.dumps(result.features, sort_keys=True)})
+    run.log_metric("features_dropped", float(len(result.feature_selection)))
+    if result.pseudo_labels is not None:
+        run.log_metric("pseudo_labels", float(result.pseudo_labels))
+    record = {
+        "plan": result.features,
+        "dropped": result.feature_selection,
+        "pca": result.best.features.get("pca"),
+        "unlabelled_rows": result.unlabelled_rows,
+        "pseudo_labels": result.pseudo_labels,
+        "chosen": result.best.family,
+    }
+    run.log_artifact(FEATURES_ARTIFACT, json.dumps(record, indent=2).encode())
 
 
 def measure_latency(
@@ -338,29 +373,25 @@ def _register_best(
         evaluation.fairness["mitigation"] = mitigation
     run.log_metrics(metrics)
     run.set_tags({"best_family": best.family, "metric": result.metric})
+    reference = prepared.reference_rows
     profile = ReferenceProfile.from_frame(
-        prepared.train, bundle.contract, predictions=bundle.predict_frame(prepared.train)
+        reference, bundle.contract, predictions=bundle.predict_frame(reference)
     )
+    profile.attributions = attribution_summary(bundle, reference)  # for attribution drift
     run.log_artifact("reference_profile", json.dumps(profile.to_dict()).encode())
     # The exact rows the version is judged on, so `evaluate` and `compare` reuse them later.
     run.log_artifact(HOLDOUT_ARTIFACT, to_snapshot_bytes(prepared.holdout))
     run.flush()
-    model = project.registry.register(
-        project.name,
+    model, html_path, json_path = register_with_reports(
+        project,
+        run,
         bundle,
-        run_id=run.id,
+        evaluation,
         dataset_id=version.id,
         metrics=metrics,
-        gates=[g.to_dict() for g in gates],
+        gates=gates,
         description=f"{best.family} trained on dataset {version.id}",
     )
-    evaluation.model_ref = model.ref
-    evaluation.gates = gates
-    out_dir = project.paths.reports / f"{project.name}-v{model.version}"
-    html_path, json_path = evaluation.write(out_dir)
-    run.log_artifact("evaluation.html", html_path)
-    run.log_artifact("evaluation.json", json_path)
-    run.flush()
     alias, decision = _decide(project, model, gates, promote)
     return TrainOutcome(
         model=project.store.models.get_version(model.name, model.version),
@@ -428,3 +459,43 @@ def _await_approval(
         f"approval to become {model.name}@{CHAMPION}: run `loopml models approve {model.ref} "
         f"--by NAME --reason TEXT`, then `loopml models promote {model.ref}`."
     )
+
+
+def register_with_reports(
+    project: Project,
+    run: ActiveRun,
+    bundle: ModelBundle,
+    evaluation: EvaluationReport,
+    *,
+    dataset_id: str,
+    metrics: dict[str, float],
+    gates: list[GateResult],
+    description: str,
+) -> tuple[ModelVersion, Path, Path]:
+    """Register ``bundle`` from ``run``, then write its evaluation report and model card
+    (Markdown and HTML) into the version's report folder and keep them with the run, so every
+    registered version has both from the start. Returns the version and the report's HTML and
+    JSON paths."""
+    from loopml.project._evaluate import model_card  # _evaluate imports this module
+
+    model = project.registry.register(
+        project.name,
+        bundle,
+        run_id=run.id,
+        dataset_id=dataset_id,
+        metrics=metrics,
+        gates=[g.to_dict() for g in gates],
+        description=description,
+    )
+    evaluation.model_ref = model.ref
+    evaluation.gates = gates
+    out_dir = project.paths.reports / f"{project.name}-v{model.version}"
+    html_path, json_path = evaluation.write(out_dir)
+    run.log_artifact("evaluation.html", html_path)
+    run.log_artifact("evaluation.json", json_path)
+    run.flush()  # the card reads the run's tags (git commit, metric) from the store
+    card_md, card_html = model_card(project, model, bundle, evaluation).write(out_dir)
+    run.log_artifact("model_card.md", card_md)
+    run.log_artifact("model_card.html", card_html)
+    run.flush()
+    return model, html_path, json_path

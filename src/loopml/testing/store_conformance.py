@@ -18,6 +18,7 @@ import hashlib
 import math
 import multiprocessing
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -148,6 +149,49 @@ class MetadataStoreConformance:
         with pytest.raises(NotFoundError, match="nope"):
             store.runs.create("p", "c", "train", parent_id="nope")
         assert [r.name for r in store.runs.list("p")] == ["a"]
+
+    def test_create_run_with_its_first_batch_in_one_call(self, store: MetadataStore) -> None:
+        parent = store.runs.create("p", "parent", "train")
+        run = store.runs.create(
+            "p",
+            "short",
+            "trial",
+            run_id="client-side-id",
+            parent_id=parent.id,
+            start_time=T0,
+            tags={"seed": "3"},
+            params={"lr": 0.1},
+            metrics=[MetricPoint("loss", 0.9, 0, T0), MetricPoint("loss", 0.5, 1, T0)],
+            artifacts={"model": "f" * 64},
+            end_status="finished",
+        )
+        got = store.runs.get("client-side-id")
+        assert got == run
+        assert (got.start_time, got.status, got.parent_id) == (T0, "finished", parent.id)
+        assert got.end_time is not None and got.end_time > T0
+        assert (got.params, got.metrics, got.tags) == ({"lr": "0.1"}, {"loss": 0.5}, {"seed": "3"})
+        assert [p.value for p in store.runs.metric_history(run.id, "loss")] == [0.9, 0.5]
+        with pytest.raises(AlreadyExistsError):
+            store.runs.create("p", "again", "train", run_id="client-side-id", params={"a": 1})
+        with pytest.raises(InvalidInputError):
+            store.runs.create("p", "bad", "train", end_status="running")  # type: ignore[arg-type]
+        assert store.runs.get("client-side-id").params == {"lr": "0.1"}
+
+    def test_barrier_runs_before_every_call_naming_a_run(self, store: MetadataStore) -> None:
+        seen: list[str | None] = []
+        store.runs.set_barrier(seen.append)
+        run = store.runs.create("p", "r", "train")
+        child = store.runs.create("p", "c", "train", parent_id=run.id)
+        store.runs.log_batch(child.id, metrics=[MetricPoint("m", 1.0)])
+        store.runs.get(child.id)
+        store.runs.metric_history(child.id, "m")
+        store.runs.end(child.id)
+        store.runs.list("p")
+        store.runs.search("p", "metrics.m > 0")
+        assert seen == [run.id, child.id, child.id, child.id, child.id, None, None]
+        store.runs.set_barrier(None)
+        store.runs.get(run.id)
+        assert len(seen) == 7
 
     def test_log_batch_and_get(self, store: MetadataStore) -> None:
         run = store.runs.create("p", "r", "train")
@@ -308,6 +352,29 @@ class MetadataStoreConformance:
         assert names(None) == list("edcba")
         assert names("metrics.roc_auc > 0", limit=2) == ["e", "c"]
 
+    def test_search_null_checks_negation_and_mlflow_spellings(self, store: MetadataStore) -> None:
+        ids = self._search_fixture(store)
+        store.runs.log_batch(ids["a"], tags={"reviewed": "yes"})
+        store.runs.log_batch(ids["d"], metrics=[MetricPoint("roc_auc", float("nan"))])
+        store.runs.end(ids["e"])
+
+        def names(text: str) -> list[str]:
+            return [r.name for r in store.runs.search("p", text)]
+
+        assert names("tags.reviewed IS NULL") == ["e", "d", "c", "b"]
+        assert names("tags.reviewed is not null") == ["a"]
+        assert names("metrics.roc_auc IS NULL") == ["d"]  # NaN counts as no value
+        assert names("not tags.team = 'growth'") == ["e", "b", "a"]
+        assert names("not (metrics.roc_auc > 0.8 or params.family = 'it''s')") == ["d", "b"]
+        assert names("params.family NOT IN ('lightgbm', 'it''s')") == ["d", "c"]
+        assert names("tags.team not like 'r%'") == ["e", "d", "c"]
+        assert names("tags.team ILIKE 'RISK'") == ["b", "a"]
+        assert names("attributes.run_name = 'a' or run_id = '" + ids["c"] + "'") == ["c", "a"]
+        assert names("end_time IS NOT NULL and attributes.status = 'finished'") == ["e"]
+        assert names("dataset_id is null and metric.roc_auc >= 0.85") == ["c", "a"]
+        assert names("tags.\"team\" = 'growth' and param.family != 'x'") == ["d", "c"]
+        assert store.runs.search("p", order_by=["end_time"], limit=1)[0].name == "e"
+
     def test_search_orders_by_metric_with_missing_values_last(self, store: MetadataStore) -> None:
         self._search_fixture(store)
         best = store.runs.search("p", order_by=["metrics.roc_auc"])
@@ -322,6 +389,15 @@ class MetadataStoreConformance:
         ids = self._search_fixture(store)
         hostile = "params.family = 'x'' OR 1=1 --'"
         assert store.runs.search("p", hostile) == []
+        for text in (
+            "params.family IN ('x''); DROP TABLE runs; --')",
+            "tags.team LIKE '%'' OR ''1''=''1'",
+            "name NOT IN ('a'' OR 1=1 --')",
+            "tags.`team'') OR 1=1 --` IS NOT NULL",
+        ):
+            found = {r.name for r in store.runs.search("p", text)}
+            assert found <= {"a", "b", "c", "d", "e"}
+            assert found != {"a", "b", "c", "d", "e"} or text.startswith("name NOT IN")
         assert len(store.runs.search("p", "tags.team = 'o''hara'")) == 1
         assert store.runs.get(ids["a"]).name == "a"  # nothing was dropped or changed
 
@@ -337,6 +413,10 @@ class MetadataStoreConformance:
             "name IN ('a' 'b')": ("position 14", "',' or ')'"),
             "metrics.roc_auc LIKE '%'": ("position 17", "a numeric operator"),
             "start_time > 'yesterday'": ("position 14", "an ISO-8601 time"),
+            "tags.reviewed IS 'yes'": ("position 18", "NULL"),
+            "tags.reviewed NOT = 'yes'": ("position 19", "IN, LIKE or ILIKE after NOT"),
+            "attributes.colour = 'red'": ("position 1", "a run attribute"),
+            "not": ("position 4", "a field"),
         }
         for text, fragments in cases.items():
             with pytest.raises(InvalidInputError) as caught:
@@ -534,6 +614,22 @@ class MetadataStoreConformance:
         since_local = (T0 + timedelta(minutes=4)).astimezone(oslo)
         assert ids(store.predictions.list(since=since_local)) == ["r4", "r5"]
         assert ids(store.predictions.list(limit=2)) == ["r0", "r1"]
+
+    def test_prediction_activity_counts_per_version_and_deployment(
+        self, store: MetadataStore
+    ) -> None:
+        records = [prediction(f"r{i}", minutes=i, version=1 + i % 2) for i in range(5)]
+        records.append(replace(prediction("canary", minutes=9), deployment="canary"))
+        store.predictions.add(records)
+        activity = store.predictions.activity(model_name="churn")
+        assert [(a.model_version, a.deployment, a.count) for a in activity] == [
+            (1, "canary", 1),
+            (1, "prod", 3),
+            (2, "prod", 2),
+        ]
+        assert (activity[1].first, activity[1].last) == (T0, T0 + timedelta(minutes=4))
+        assert [a.count for a in store.predictions.activity(model_version=2)] == [2]
+        assert store.predictions.activity(model_name="nobody") == []
 
     def test_feedback_replace_and_select(self, store: MetadataStore) -> None:
         store.predictions.add([prediction("r1"), prediction("r2"), prediction("r3")])
