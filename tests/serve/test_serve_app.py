@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -163,6 +164,26 @@ def test_unseen_categories_are_accepted_with_a_warning(
     warnings = response.json()["warnings"]
     assert [w["field"] for w in warnings] == ["tenure", "contract"]
     assert "'Weekly'" in warnings[1]["message"] and "training maximum" in warnings[0]["message"]
+
+
+def test_the_contract_policies_refuse_unseen_values_and_ignore_extra_fields(
+    churn_bundle: ModelBundle, records: list[dict[str, Any]]
+) -> None:
+    policies = {"extra_fields": "ignore", "unknown_categories": "reject", "out_of_range": "reject"}
+    contract = churn_bundle.contract.model_copy(update=policies)
+    strict = LoadedModel("churn", 4, dataclasses.replace(churn_bundle, contract=contract))
+    with running_server(create_app(StaticResolver({"churn": strict}))) as url:
+        extra = httpx.post(f"{url}/v1/models/churn/predict", json={**records[0], "note": "hi"})
+        unseen = httpx.post(
+            f"{url}/v1/models/churn/predict",
+            json=[records[0], {**records[1], "contract": "Weekly", "tenure": 500}],
+        )
+
+    assert extra.status_code == 200 and "warnings" not in extra.json()
+    assert unseen.status_code == 422
+    body = unseen.json()
+    assert body["message"].startswith("2 values the contract refuses; the first: record 1")
+    assert [(d["record"], d["field"]) for d in body["details"]] == [(1, "tenure"), (1, "contract")]
 
 
 def test_an_unknown_model_is_404_naming_the_known_ones(client: httpx.Client) -> None:

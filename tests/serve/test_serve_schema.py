@@ -15,9 +15,8 @@ from loopml.serve import RequestSchema, build_request_schema
 from loopml.serve._schema import MAX_ERROR_DETAILS
 
 
-@pytest.fixture(scope="module")
-def schema() -> RequestSchema:
-    contract = DataContract(
+def contract(**policies: Any) -> DataContract:
+    return DataContract(
         columns=[
             ColumnSpec(name="id", dtype="string", role="id"),
             ColumnSpec(name="total charges", dtype="float", min=0.0, max=100.0),
@@ -29,8 +28,13 @@ def schema() -> RequestSchema:
             ColumnSpec(name="label", dtype="category", role="target", categories=["x", "y"]),
         ],
         target="label",
+        **policies,
     )
-    return build_request_schema("my-model", contract)
+
+
+@pytest.fixture(scope="module")
+def schema() -> RequestSchema:
+    return build_request_schema("my-model", contract())
 
 
 def record(**overrides: Any) -> dict[str, Any]:
@@ -208,3 +212,33 @@ def test_contract_columns_that_are_not_inputs_are_accepted_and_ignored() -> None
     with pytest.raises(InvalidInputError) as info:
         schema.validate([{"tenure": 3, "favourite_colour": "blue"}])
     assert info.value.details[0]["field"] == "favourite_colour"
+
+
+def test_the_extra_fields_policy_ignore_drops_unknown_fields() -> None:
+    lenient = build_request_schema("my-model", contract(extra_fields="ignore"))
+    values = lenient.validate([record(colour="red", label="x")])
+    assert "colour" not in values and values["class"] == ["a"]
+
+
+def test_the_reject_policies_refuse_unseen_categories_and_out_of_range_numbers() -> None:
+    strict = build_request_schema(
+        "my-model", contract(unknown_categories="reject", out_of_range="reject")
+    )
+    values = strict.validate([record(), record(**{"class": "z"}), record(total_charges=150.0)])
+    with pytest.raises(InvalidInputError) as caught:
+        strict.warnings(values, 3)
+    error = caught.value
+    first = "2 values the contract refuses; the first: record 1, field 'class'"
+    assert str(error).startswith(first)
+    refused = [(d["record"], d["field"]) for d in error.details]
+    assert refused == [(1, "class"), (2, "total charges")]
+    properties = strict.record_model.model_json_schema(by_alias=True)["properties"]
+    assert "(others are refused)" in properties["class"]["description"]
+    assert "(values outside are refused)" in properties["total charges"]["description"]
+
+
+def test_only_the_rejecting_policy_refuses() -> None:
+    mixed = build_request_schema("my-model", contract(unknown_categories="reject"))
+    values = mixed.validate([record(total_charges=150.0)])
+    [flags] = mixed.warnings(values, 1)
+    assert [f["field"] for f in flags] == ["total charges"]

@@ -22,6 +22,13 @@ Role = Literal["feature", "target", "id", "time", "text", "ignore"]
 
 MODEL_INPUT_ROLES: frozenset[str] = frozenset({"feature", "text"})
 
+ExtraFieldsPolicy = Literal["reject", "ignore"]
+"""What the serving API does with a request field the contract does not know."""
+
+UnseenValuesPolicy = Literal["flag", "reject"]
+"""What the serving API does with an unknown category or a number outside the training range:
+``flag`` scores the record and returns a warning with it, ``reject`` answers 422."""
+
 
 class ColumnSpec(BaseModel):
     """One column of the contract.
@@ -55,12 +62,17 @@ class ColumnSpec(BaseModel):
 
 
 class DataContract(BaseModel):
-    """The contract of a table: its columns in order, and which one is the target."""
+    """The contract of a table: its columns in order, which one is the target, and the policies
+    the serving API applies to requests that step outside it (``extra_fields``,
+    ``unknown_categories``, ``out_of_range``; batch scoring follows ``--on-invalid`` instead)."""
 
     model_config = ConfigDict(extra="forbid")
 
     columns: list[ColumnSpec]
     target: str | None = None
+    extra_fields: ExtraFieldsPolicy = "reject"
+    unknown_categories: UnseenValuesPolicy = "flag"
+    out_of_range: UnseenValuesPolicy = "flag"
 
     @model_validator(mode="after")
     def _check_consistency(self) -> DataContract:

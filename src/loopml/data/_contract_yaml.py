@@ -18,7 +18,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from loopml.data._contract import ColumnSpec, DataContract, Dtype, Role
+from loopml.data._contract import (
+    ColumnSpec,
+    DataContract,
+    Dtype,
+    ExtraFieldsPolicy,
+    Role,
+    UnseenValuesPolicy,
+)
 from loopml.errors import DataError, NotFoundError
 
 _HEADER = f"""\
@@ -31,6 +38,11 @@ Edit it freely; loopml validates it when it is read.
   min / max:      allowed range of a number column (delete a line to drop the limit)
   categories:     allowed values of a category column
   unique:         true when no two rows may share a value
+What the serving API does with requests outside the contract (batch scoring follows --on-invalid):
+  extra_fields:       {" | ".join(get_args(ExtraFieldsPolicy))} a field that is not a column
+  unknown_categories: {" | ".join(get_args(UnseenValuesPolicy))} a category unseen in training
+  out_of_range:       {" | ".join(get_args(UnseenValuesPolicy))} a number outside min / max
+  (flag scores the record and returns a warning with it; reject answers 422)
 """
 _OPTIONAL = ("min", "max", "categories", "description")
 
@@ -58,6 +70,9 @@ def write_contract_yaml(contract: DataContract, path: Path) -> None:
     """Write ``contract`` to ``path`` as commented YAML; the file is replaced atomically."""
     document = CommentedMap()
     document["target"] = contract.target
+    document["extra_fields"] = contract.extra_fields
+    document["unknown_categories"] = contract.unknown_categories
+    document["out_of_range"] = contract.out_of_range
     columns = CommentedSeq(_column_block(spec) for spec in contract.columns)
     document["columns"] = columns
     document.yaml_set_start_comment(_HEADER)

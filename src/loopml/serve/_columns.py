@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loopml.data._contract import ColumnSpec
+from loopml.data._contract import ColumnSpec, DataContract
 from loopml.errors import InvalidInputError
 
 ColumnBuilder = Callable[[list[Any]], Any]
@@ -80,6 +80,8 @@ class ColumnCheck:
     categories: frozenset[str] | None = None
     low: float | None = None
     high: float | None = None
+    reject: bool = False
+    """True when the contract's policy refuses such values (422) instead of flagging them."""
 
     def __call__(self, value: Any) -> str | None:
         """A warning sentence for ``value``, or None when it is within the training data."""
@@ -88,6 +90,10 @@ class ColumnCheck:
         if self.categories is not None:
             if value in self.categories:
                 return None
+            if self.reject:
+                known = ", ".join(sorted(self.categories)[:10])
+                more = ", …" if len(self.categories) > 10 else ""
+                return f"{value!r} is not a category the model knows (known: {known}{more})"
             return (
                 f"{value!r} is a category the model did not see in training; "
                 "it is scored as unknown."
@@ -99,10 +105,16 @@ class ColumnCheck:
         return None
 
 
-def column_check(spec: ColumnSpec) -> ColumnCheck | None:
-    """The check of ``spec``, or None when its contract states no categories or range."""
+def column_check(spec: ColumnSpec, contract: DataContract | None = None) -> ColumnCheck | None:
+    """The check of ``spec``, or None when its contract states no categories or range.
+
+    ``contract`` supplies the policies (``unknown_categories``, ``out_of_range``) that decide
+    whether a value outside them is flagged (the default) or rejected.
+    """
     if spec.dtype == "category" and spec.categories:
-        return ColumnCheck(spec.name, categories=frozenset(spec.categories))
+        reject = contract is not None and contract.unknown_categories == "reject"
+        return ColumnCheck(spec.name, categories=frozenset(spec.categories), reject=reject)
     if spec.is_numeric and (spec.min is not None or spec.max is not None):
-        return ColumnCheck(spec.name, low=spec.min, high=spec.max)
+        reject = contract is not None and contract.out_of_range == "reject"
+        return ColumnCheck(spec.name, low=spec.min, high=spec.max, reject=reject)
     return None

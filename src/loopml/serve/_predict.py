@@ -119,6 +119,7 @@ def score(model: LoadedModel, payload: Payload, explain: bool = False) -> Scored
     at = utcnow()
     n = len(payload.records)
     values = model.schema.validate(payload.records)
+    warnings = model.schema.warnings(values, n)
     try:
         outputs = model.predictor.predict(values, n)
     except (ValueError, TypeError) as exc:
@@ -126,7 +127,6 @@ def score(model: LoadedModel, payload: Payload, explain: bool = False) -> Scored
             f"Model {model.ref} cannot score the input: {exc}",
             hint=f"Check the values against GET /v1/models/{model.name}.",
         ) from None
-    warnings = model.schema.warnings(values, n)
     request_ids = [uuid4().hex for _ in range(n)]
     items = [_item(request_ids[i], outputs, i, warnings[i]) for i in range(n)]
     if explain:

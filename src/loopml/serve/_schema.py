@@ -104,14 +104,43 @@ class RequestSchema:
         return pd.DataFrame(data, columns=self.column_names)
 
     def warnings(self, values: dict[str, list[Any]], n_records: int) -> list[list[dict[str, Any]]]:
-        """Per record, the unseen categories and out-of-range numbers (accepted, but flagged)."""
+        """Per record, the unseen categories and out-of-range numbers the contract's policies
+        accept with a warning (``flag``).
+
+        Raises:
+            InvalidInputError: a value breaks a policy set to ``reject`` (``details`` lists each
+                with its ``field`` and ``record``, like a schema error).
+        """
         found: list[list[dict[str, Any]]] = [[] for _ in range(n_records)]
+        refused: list[dict[str, Any]] = []
         for check in self._checks:
             for i, value in enumerate(values[check.column]):
                 message = check(value)
-                if message is not None:
+                if message is None:
+                    continue
+                if check.reject:
+                    text = message.rstrip(".")
+                    refused.append({"record": i, "field": check.column, "message": text})
+                else:
                     found[i].append({"field": check.column, "message": message})
+        if refused:
+            refused.sort(key=lambda problem: problem["record"])  # stable: column order kept
+            raise self._refused_values(refused)
         return found
+
+    def _refused_values(self, refused: list[dict[str, Any]]) -> InvalidInputError:
+        first = refused[0]
+        sentence = f"record {first['record']}, field {first['field']!r}: {first['message']}"
+        if len(refused) > 1:
+            sentence = f"{len(refused)} values the contract refuses; the first: {sentence}"
+        return InvalidInputError(
+            f"{sentence[0].upper()}{sentence[1:]}.",
+            hint=(
+                f"Send values the model was trained on (GET /v1/models/{self.model_name}), or set "
+                "the contract's unknown_categories / out_of_range policy to 'flag'."
+            ),
+            details=refused[:MAX_ERROR_DETAILS],
+        )
 
     def _invalid_input(self, exc: ValidationError) -> InvalidInputError:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
@@ -144,10 +173,11 @@ def build_request_schema(model_name: str, contract: DataContract) -> RequestSche
         )
     attributes = tuple(f"f{i}" for i in range(len(columns)))
     fields: dict[str, Any] = {
-        attr: _field(spec) for attr, spec in zip(attributes, columns, strict=True)
+        attr: _field(spec, contract) for attr, spec in zip(attributes, columns, strict=True)
     }
     # Columns the contract knows but the model does not read (ids, times, ignored columns) are
-    # accepted and ignored, so clients can send whole rows; unknown fields and the target are not.
+    # accepted and ignored, so clients can send whole rows; unknown fields and the target are
+    # refused unless the contract's extra_fields policy is "ignore".
     skipped = {spec.name for spec in columns} | {contract.target}
     passthrough = [spec for spec in contract.columns if spec.name not in skipped]
     for i, spec in enumerate(passthrough):
@@ -155,13 +185,13 @@ def build_request_schema(model_name: str, contract: DataContract) -> RequestSche
     record_model = create_model(
         _model_title(model_name),
         __config__=ConfigDict(
-            extra="forbid",
+            extra="ignore" if contract.extra_fields == "ignore" else "forbid",
             json_schema_extra={"examples": [_example_record(columns)]},
         ),
         __doc__=f"One record to score with model {model_name!r}: its input columns.",
         **fields,
     )
-    checks = tuple(check for spec in columns if (check := column_check(spec)) is not None)
+    checks = tuple(check for spec in columns if (check := column_check(spec, contract)) is not None)
     return RequestSchema(
         model_name=model_name,
         record_model=record_model,
@@ -173,12 +203,12 @@ def build_request_schema(model_name: str, contract: DataContract) -> RequestSche
     )
 
 
-def _field(spec: ColumnSpec) -> tuple[Any, Any]:
+def _field(spec: ColumnSpec, contract: DataContract) -> tuple[Any, Any]:
     python_type: Any = _PYTHON_TYPES[spec.dtype]
     nullable = spec.max_null_share > 0
     options: dict[str, Any] = {
         "alias": spec.name,
-        "description": _describe(spec),
+        "description": _describe(spec, contract),
         "examples": [_example_value(spec)],
     }
     if spec.is_numeric:
@@ -197,14 +227,16 @@ def _passthrough_field(spec: ColumnSpec) -> tuple[Any, Any]:
     return (Annotated[Any, Field(alias=spec.name, description=description)], None)
 
 
-def _describe(spec: ColumnSpec) -> str:
+def _describe(spec: ColumnSpec, contract: DataContract) -> str:
     parts = [spec.description.rstrip(".")] if spec.description else []
     parts.append(f"{spec.dtype} column")
     if spec.categories:
         shown = ", ".join(spec.categories[:20]) + (", …" if len(spec.categories) > 20 else "")
-        parts.append(f"known categories: {shown} (others are accepted with a warning)")
+        others = "refused" if contract.unknown_categories == "reject" else "accepted with a warning"
+        parts.append(f"known categories: {shown} (others are {others})")
     if spec.min is not None or spec.max is not None:
-        parts.append(f"training range [{spec.min}, {spec.max}]")
+        outside = "refused" if contract.out_of_range == "reject" else "accepted with a warning"
+        parts.append(f"training range [{spec.min}, {spec.max}] (values outside are {outside})")
     parts.append("required; may be null" if spec.max_null_share > 0 else "required")
     return "; ".join(parts) + "."
 
