@@ -24,7 +24,14 @@ def test_new_families_train_and_predict(task: str) -> None:
     contract = contract_for(frame, target)
     for family in NEW:  # one call each: the budget planner must not skip any
         result = train_candidates(
-            frame, contract, task=task, families=[family], cv_folds=3, n_jobs=1, time_budget=300.0
+            frame,
+            contract,
+            task=task,
+            families=[family],
+            cv_folds=3,
+            n_jobs=1,
+            time_budget=300.0,
+            trials=2,  # tuning runs, but a fixed count: the point is that each family fits
         )
         dummy = result.candidate("dummy").cv_mean
         candidate = result.candidate(family)
