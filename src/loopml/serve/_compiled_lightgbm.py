@@ -51,15 +51,11 @@ class BoosterScorer:
         state = getattr(self._local, "state", None)
         if state is None:
             state = self._local.state = _FastState(self._booster, self._n_features, self._outputs)
-        row = np.ascontiguousarray(X[0], dtype=np.float64)
+        state.row[:] = X[0]
         lib, check = self._fast  # type: ignore[misc]
-        length = ctypes.c_int64(0)
         check(
             lib.LGBM_BoosterPredictForMatSingleRowFast(
-                state.config,
-                row.ctypes.data_as(ctypes.c_void_p),
-                ctypes.byref(length),
-                state.buffer.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                state.config, state.row_pointer, state.length, state.buffer_pointer
             )
         )
         out = state.buffer.copy()
@@ -103,4 +99,9 @@ class _FastState:
         except Exception as exc:  # private LightGBM names moved, or the C call failed
             logger.warning("LightGBM's single-row fast path is unavailable: %s", exc)
             raise _FastPathError from exc
+        # The input row and output buffers, and their C pointers, are made once per thread.
+        self.row = np.empty(n_features, dtype=np.float64)
+        self.row_pointer = self.row.ctypes.data_as(ctypes.c_void_p)
         self.buffer = np.empty(outputs, dtype=np.float64)
+        self.buffer_pointer = self.buffer.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+        self.length = ctypes.byref(ctypes.c_int64(0))
