@@ -13,9 +13,26 @@ from sqlalchemy.engine import Connection
 from loopml.errors import AlreadyExistsError, NotFoundError
 from loopml.store._base import PredictionStore
 from loopml.store._records import Feedback, PredictionActivity, PredictionRecord
+from loopml.store._sql._bulk import BulkInsert
 from loopml.store._sql._common import chunks, existing_keys, preview, to_utc, upsert
 from loopml.store._sql._database import Database
 from loopml.store._sql._tables import feedback, predictions
+
+
+_INSERT_PREDICTIONS = BulkInsert(
+    predictions,
+    (
+        "request_id",
+        "time",
+        "model_name",
+        "model_version",
+        "deployment",
+        "inputs",
+        "outputs",
+        "latency_ms",
+    ),
+)
+"""The prediction log's insert, sent straight to the driver (it runs for every served batch)."""
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> PredictionRecord:
@@ -72,7 +89,7 @@ class SqlPredictionStore(PredictionStore):
                     "logged from this batch.",
                     hint="Give every prediction a fresh request id.",
                 )
-            conn.execute(sa.insert(predictions), rows)
+            _INSERT_PREDICTIONS.execute(conn, rows)
             return len(rows)
 
         return self._db.write(work)
