@@ -46,3 +46,18 @@ def test_a_partial_cross_validation_is_compared_on_the_same_folds() -> None:
     scored = _scored(linear, booster, forest)
     assert _on_common_folds(booster, scored, 1.0) is forest
     assert _on_common_folds(forest, scored, 1.0) is forest
+
+
+def test_a_tuned_winner_is_judged_on_the_second_set_of_folds() -> None:
+    linear = _candidate("linear", [0.80, 0.70, 0.75, 0.78, 0.72])
+    tuned = _candidate("svm", [0.83, 0.74, 0.78, 0.81, 0.76])  # wins every fold it was tuned on
+    fresh = {"linear": [0.78, 0.74, 0.76, 0.71, 0.79], "svm": [0.79, 0.72, 0.77, 0.73, 0.78]}
+    notes: list[str] = []
+
+    chosen = _simplest_within_noise(tuned, _scored(linear, tuned), 1.0, notes, fresh)
+
+    assert chosen is linear
+    assert "on a second set of folds" in notes[0]
+    assert _simplest_within_noise(tuned, _scored(linear, tuned), 1.0, [], {"svm": [0.9] * 5}) is (
+        tuned
+    )  # a rival without second-look scores is judged on the first folds

@@ -33,6 +33,7 @@ from loopml.data._contract import DataContract
 from loopml.errors import InvalidInputError, LoopmlError
 from loopml.features import plan_features
 from loopml.train._candidates import N_JOBS, CandidateFamily, resolve_families
+from loopml.train._confirm import fresh_fold_scores
 from loopml.train._decision import Costs, ThresholdStrategy
 from loopml.train._finish import (
     FamilyState,
@@ -166,9 +167,13 @@ def train_candidates(
             f"{family.name}: cross-validating", explore_end * position / len(family_list)
         )
         reserve = any(s.result.ok and s.family.name not in BASELINES for s in states)
-        states.append(_explore(session, family, constant, reserve))
+        tried = any(s.result.cv_seconds > 0 and s.family.name not in BASELINES for s in states)
+        states.append(_explore(session, family, constant, reserve, estimate=tried))
     if tune:
         tune_best(session, states, on_trial, explore_end)
+    for state in states:  # refits use one thread too while the cores are busy
+        if state.pipeline is not None:
+            session.use_session_threads(state.pipeline)
     notes.extend(_finish_all(session, states, explore_end if not tune else 0.85))
     results = [s.result for s in states]
     if ensemble and (session.replay or session.remaining() > 0):
@@ -189,8 +194,10 @@ def train_candidates(
     for result in results:
         if on_candidate is not None:
             on_candidate(result)
+    fresh = fresh_fold_scores(session, states, results, cv_strategy) if tune else {}
     session.report("done", 1.0)
-    return summarise(session, results, notes, time.perf_counter() - started, preferred)
+    seconds = time.perf_counter() - started
+    return summarise(session, results, notes, seconds, preferred, fresh)
 
 
 def _check_options(
@@ -209,11 +216,18 @@ def _check_options(
 
 
 def _skip_reason(
-    session: Session, family: CandidateFamily, constant: bool, reserve: bool = True
+    session: Session,
+    family: CandidateFamily,
+    constant: bool,
+    reserve: bool = True,
+    estimate: bool = True,
 ) -> str:
     """Why ``family`` should not start (empty if it may). ``reserve``: keep the tuning share of
     the budget free (not for the first family beyond the baselines: tuning the linear model
-    is no reason to leave the data's most promising family untried)."""
+    is no reason to leave the data's most promising family untried). ``estimate``: judge the
+    family by the time of the last one scaled by relative costs (not for the first family
+    beyond the baselines: relative costs vary many times between data sets, and its own
+    folds stop it when it runs late)."""
     if family.name == "dummy":
         return ""
     if constant:
@@ -221,29 +235,39 @@ def _skip_reason(
     rows = len(session.data.y)
     if family.max_rows is not None and rows > family.max_rows:
         return f"skipped: {family.name} is only tried up to {family.max_rows} rows ({rows} here)"
-    if session.fold_seconds is None:
+    if session.fold_seconds is None or not estimate:
         planned = None
     else:
         per_fold = session.fold_seconds * family.relative_cost / session.fold_cost
         planned = per_fold * (len(session.folds) + REFIT_FACTOR)
     left = session.remaining()
-    allowed = left
-    if session.tune and family.name != "linear" and reserve:
-        allowed -= (1 - EXPLORE_SHARE) * session.time_budget
+    allowed = _allowed(session, family, reserve)
     if left <= 0 or (planned is not None and planned > allowed):
-        estimate = "" if planned is None else f"needs about {planned:.1f}s, "
-        return f"{BUDGET_SKIP} ({estimate}{max(left, 0.0):.1f}s left)"
+        needs = "" if planned is None else f"needs about {planned:.1f}s, "
+        return f"{BUDGET_SKIP} ({needs}{max(left, 0.0):.1f}s left)"
     return ""
 
 
+def _allowed(session: Session, family: CandidateFamily, reserve: bool) -> float:
+    """Seconds ``family``'s default configuration may use from now (``_skip_reason``)."""
+    allowed = session.remaining()
+    if session.tune and family.name != "linear" and reserve:
+        allowed -= (1 - EXPLORE_SHARE) * session.time_budget
+    return allowed
+
+
 def _explore(
-    session: Session, family: CandidateFamily, constant: bool, reserve: bool = True
+    session: Session,
+    family: CandidateFamily,
+    constant: bool,
+    reserve: bool = True,
+    estimate: bool = True,
 ) -> FamilyState:
     """Cross-validate the family's default configuration (see ``_skip_reason``)."""
     params = family.default_params(session.task)
     state = FamilyState(family, CandidateResult(family=family.name, params=params))
     result = state.result
-    reason = _skip_reason(session, family, constant, reserve)
+    reason = _skip_reason(session, family, constant, reserve, estimate)
     if reason:
         result.status, result.reason = "skipped", reason
         return state
@@ -256,7 +280,15 @@ def _explore(
 
     def after_fold(k: int, scores: list[float], per_fold: float) -> None:
         left = session.remaining()
-        if family.name == "dummy" or k + 1 == n or per_fold * (n - k - 1 + REFIT_FACTOR) <= left:
+        needed = per_fold * (n - k - 1 + REFIT_FACTOR)
+        if family.name == "dummy" or k + 1 == n:
+            return
+        if left >= needed > _allowed(session, family, reserve):
+            # Slower than planned: a score on a few folds is too noisy to compete, so the
+            # family makes way for tuning rather than eat its share of the budget.
+            result.status, result.reason = "skipped", f"{BUDGET_SKIP} (after {k + 1} folds)"
+            raise StopFolds
+        if needed <= left:
             return
         if per_fold * REFIT_FACTOR > left:
             result.status, result.reason = "skipped", f"{BUDGET_SKIP} (after {k + 1} folds)"

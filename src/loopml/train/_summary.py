@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -70,23 +72,40 @@ def _simplest_within_noise(
     scored: list[tuple[float, CandidateResult]],
     sign: float,
     notes: list[str],
+    fresh: Mapping[str, list[float]] | None = None,
 ) -> CandidateResult:
     """The simplest candidate (never the dummy) whose CV score is within noise of ``best``'s:
-    the one-standard-error rule, so that a small dataset is not lost to an overfit booster."""
+    the one-standard-error rule, so that a small dataset is not lost to an overfit booster.
+
+    ``fresh`` holds fold scores on a second set of folds (see :mod:`loopml.train._confirm`);
+    where both ``best`` and a rival have them, the rule judges those instead.
+    """
+    fresh = fresh or {}
+
+    def close(rival: CandidateResult) -> bool:
+        if best.family in fresh and rival.family in fresh:
+            return _within_noise(
+                replace(best, fold_scores=fresh[best.family]),
+                replace(rival, fold_scores=fresh[rival.family]),
+                sign,
+            )
+        return _within_noise(best, rival, sign)
+
     simpler = [
         (score, r)
         for score, r in scored
         if r.family not in ("dummy", SELF_TRAINING)
         and len(r.fold_scores) >= len(best.fold_scores)
         and _complexity(r) < _complexity(best)
-        and _within_noise(best, r, sign)
+        and close(r)
     ]
     if not simpler:
         return best
     _, chosen = min(simpler, key=lambda item: (_complexity(item[1]), -item[0]))
+    second = " on a second set of folds" if chosen.family in fresh else ""
     notes.append(
-        f"Chose {chosen.family} over {best.family}: its cross-validated score is within one "
-        "standard error of the fold-by-fold differences, and it is the simpler model."
+        f"Chose {chosen.family} over {best.family}: its cross-validated score{second} is within "
+        "one standard error of the fold-by-fold differences, and it is the simpler model."
     )
     return chosen
 
@@ -97,6 +116,7 @@ def summarise(
     notes: list[str],
     seconds: float,
     preferred: CandidateResult | None = None,
+    fresh: Mapping[str, list[float]] | None = None,
 ) -> TrainingResult:
     """The result: the best ``ok`` candidate by CV score (ties to the simpler one); a simpler
     candidate within one standard error of it (paired over folds) is preferred.
@@ -118,7 +138,7 @@ def summarise(
     tied = [r for score, r in scored if math.isclose(score, top, rel_tol=1e-9, abs_tol=1e-12)]
     best = _on_common_folds(min(tied, key=_complexity), scored, sign)
     top = sign * (best.cv_mean or 0.0)
-    best = _simplest_within_noise(best, scored, sign, notes)
+    best = _simplest_within_noise(best, scored, sign, notes, fresh)
     if preferred is not None and preferred.ok and preferred.cv_mean is not None:
         if sign * preferred.cv_mean >= top - 1e-12:
             best = preferred

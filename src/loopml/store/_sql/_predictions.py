@@ -18,7 +18,6 @@ from loopml.store._sql._common import chunks, existing_keys, preview, to_utc, up
 from loopml.store._sql._database import Database
 from loopml.store._sql._tables import feedback, predictions
 
-
 _INSERT_PREDICTIONS = BulkInsert(
     predictions,
     (
