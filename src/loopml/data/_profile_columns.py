@@ -67,7 +67,64 @@ def as_float(series: pd.Series) -> np.ndarray:
         numbers = stamps.to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
         numbers[stamps.isna().to_numpy()] = np.nan
         return numbers
+    if series.dtype == np.dtype("float64"):
+        return series.to_numpy()  # NaN already marks missing values; no copy
     return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+_MAX_RUNS_TO_FIX = 1000
+"""Above this many misordered runs, :func:`sort_order` falls back to a plain argsort."""
+
+
+def sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ascending order of float64 ``values`` (no NaN) and the values in that order; ties
+    in any order.
+
+    Faster than ``np.argsort``: each value's order-preserving 64-bit key keeps its top bits and
+    takes the row number in its low bits, and the keys are sorted as plain integers (a SIMD sort).
+    Values that share the kept bits (relative gaps below ~2**-32 at a million rows) come out in
+    row order; those few runs are re-sorted by value afterwards.
+    """
+    n = len(values)
+    bits = max(1, (n - 1).bit_length())
+    sample = values[:: max(1, n // 2048)]
+    if n < 2 or bits > 24 or 2 * len(np.unique(sample)) < len(sample):
+        # Many ties (a count, a code) sort faster in numpy's argsort; so do tiny and huge columns.
+        order = np.argsort(values)
+        return order, np.take(values, order)
+    raw = values.view("uint64")
+    keys = raw >> np.uint64(63)
+    np.negative(keys, out=keys)  # all ones for negative values, else zero
+    keys |= np.uint64(1 << 63)
+    keys ^= raw  # negative: bits flipped; positive: sign bit set
+    keys &= ~np.uint64((1 << bits) - 1)
+    keys |= np.arange(n, dtype="uint64")
+    keys.sort()
+    keys &= np.uint64((1 << bits) - 1)
+    order = keys.view("int64")
+    sorted_values = np.take(values, order)
+    bad = np.flatnonzero(sorted_values[1:] < sorted_values[:-1])
+    if not len(bad):
+        return order, sorted_values
+    # A misordered pair shares its kept bits (their order is monotone in the value): re-sort
+    # each run of equal kept bits that holds one.
+    kept = sorted_values.view("uint64") >> np.uint64(63)
+    np.negative(kept, out=kept)
+    kept |= np.uint64(1 << 63)
+    kept ^= sorted_values.view("uint64")
+    kept >>= np.uint64(bits)
+    runs = np.unique(kept[bad])
+    if len(runs) > _MAX_RUNS_TO_FIX:
+        order = np.argsort(values)
+        return order, np.take(values, order)
+    starts = np.searchsorted(kept, runs, side="left")
+    ends = np.searchsorted(kept, runs, side="right")
+    del kept
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        local = np.argsort(sorted_values[start:end], kind="stable")
+        order[start:end] = order[start:end][local]
+        sorted_values[start:end] = sorted_values[start:end][local]
+    return order, sorted_values
 
 
 def _average_ranks(
@@ -81,16 +138,19 @@ def _average_ranks(
     new_group = np.empty(n, dtype=bool)
     new_group[0] = True
     np.not_equal(sorted_values[1:], sorted_values[:-1], out=new_group[1:])
-    starts = np.flatnonzero(new_group)
-    if len(starts) == n:
-        ranks_sorted = np.arange(1, n + 1, dtype="float64")
+    distinct = int(np.count_nonzero(new_group))
+    dtype = "float32" if n < 2**23 else "float64"
+    starts = None
+    if distinct == n:
+        ranks_sorted = np.arange(1, n + 1, dtype=dtype)
     else:
+        starts = np.flatnonzero(new_group)
         ends = np.append(starts[1:], n)
-        ranks_sorted = np.repeat((starts + 1 + ends) / 2.0, ends - starts)
-    exact32 = n < 2**23
-    ranks = np.empty(n, dtype="float32" if exact32 else "float64")
+        ranks_sorted = np.repeat(((starts + 1 + ends) / 2.0).astype(dtype), ends - starts)
+    del new_group
+    ranks = np.empty(n, dtype=dtype)
     ranks[order] = ranks_sorted
-    return ranks, (None if len(starts) == n else starts), len(starts)
+    return ranks, starts, distinct
 
 
 def _quantile(sorted_values: np.ndarray, q: float) -> float:
@@ -109,10 +169,13 @@ def number_column(name: str, series: pd.Series, *, keep: Keep = _same) -> Number
     kept for later passes."""
     numbers = as_float(series)
     present = ~np.isnan(numbers)
-    values = numbers[present] if not present.all() else numbers
-    order = np.argsort(values)
-    sorted_values = values[order]
+    complete = bool(present.all())
+    values = numbers if complete else numbers[present]
+    order, sorted_values = sort_order(values)
     ranks, tie_starts, distinct = _average_ranks(sorted_values, order)
+    rows = order if complete else np.take(np.flatnonzero(present), order)
+    rows_sorted = rows.astype("int32") if len(numbers) < 2**31 else rows
+    del order, rows
     n = len(values)
     stats: dict[str, Any] = {
         "count": n,
@@ -123,8 +186,8 @@ def number_column(name: str, series: pd.Series, *, keep: Keep = _same) -> Number
     if n:
         mean = float(values.sum() / n)
         deviations = values - mean
-        squares = deviations * deviations
-        m2 = float(squares.sum())
+        powers = deviations * deviations
+        m2 = float(powers.sum())
         quantiles = {str(q): _quantile(sorted_values, q) for q in QUANTILES}
         q1, q3 = quantiles["0.25"], quantiles["0.75"]
         iqr = q3 - q1
@@ -134,7 +197,8 @@ def number_column(name: str, series: pd.Series, *, keep: Keep = _same) -> Number
         )
         skew = None
         if n > 2 and m2 > 0:
-            g1 = float((squares * deviations).sum() / n) / (m2 / n) ** 1.5
+            powers *= deviations  # cubes, in place
+            g1 = float(powers.sum() / n) / (m2 / n) ** 1.5
             skew = g1 * np.sqrt(n * (n - 1)) / (n - 2)
         stats.update(
             min=float(sorted_values[0]),
@@ -149,10 +213,8 @@ def number_column(name: str, series: pd.Series, *, keep: Keep = _same) -> Number
             outlier_fences=[low_fence, high_fence],
             histogram=_histogram(sorted_values),
         )
-    rows = np.flatnonzero(present)[order] if n < len(numbers) else order
-    rows_sorted = rows.astype("int32") if len(numbers) < 2**31 else rows
-    del numbers, values, order, sorted_values, rows
-    complete = n == len(present)
+        del deviations, powers
+    del numbers, values, sorted_values
     present = np.broadcast_to(np.True_, present.shape) if complete else keep(present)
     return NumberColumn(
         name,

@@ -16,6 +16,46 @@ TOP_PATTERNS = 10
 _MAX_PATTERN_COLUMNS = 63
 
 
+_NAN_BITS = np.array(np.nan).view("uint64")
+_MIX = (
+    (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9)),
+    (np.uint64(27), np.uint64(0x94D049BB133111EB)),
+    (np.uint64(31), None),
+)
+_BLOCK = 1 << 15
+
+
+def column_hashes(series: pd.Series, codes: np.ndarray | None = None) -> np.ndarray | None:
+    """A 64-bit hash of each value of ``series``, equal for equal values (all missing values
+    equal, ``-0.0 == 0.0``), as ``pandas.util.hash_pandas_object`` gives; None when the values
+    cannot be hashed (lists, dicts). ``codes`` (from factorising the column, ``-1`` for
+    missing) may stand for the values; float64 columns are hashed from their bits in place."""
+    if codes is not None:
+        keys = np.asarray(codes).astype("uint64")  # -1 wraps to one key for every missing value
+    elif series.dtype == np.dtype("float64"):
+        values = series.to_numpy()
+        keys = values.view("uint64").copy()
+        keys[np.isnan(values)] = _NAN_BITS
+        keys[values == 0.0] = 0  # -0.0
+    else:
+        try:
+            return pd.util.hash_pandas_object(series, index=False).to_numpy()
+        except TypeError:
+            return None
+    # pandas' mix of 64-bit keys (splitmix64's finaliser), in place a block at a time (the
+    # block stays in cache through the five steps).
+    scratch = np.empty(min(len(keys), _BLOCK), dtype="uint64")
+    for start in range(0, len(keys), _BLOCK):
+        block = keys[start : start + _BLOCK]
+        spare = scratch[: len(block)]
+        for shift, factor in _MIX:
+            np.right_shift(block, shift, out=spare)
+            block ^= spare
+            if factor:
+                block *= factor
+    return keys
+
+
 class RowFacts:
     """What the column pass gathers for the dataset-level facts, one column at a time: a 64-bit
     hash of every row (combined from each column's value hashes) and each column's missing
@@ -28,18 +68,17 @@ class RowFacts:
         self.hashes: np.ndarray | None = np.zeros(n_rows, dtype="uint64")
         self.missing: dict[str, np.ndarray] = {}
 
-    def add(self, name: str, series: pd.Series, n_missing: int) -> None:
-        """Fold ``series`` (the whole column ``name``, with ``n_missing`` missing cells) in."""
+    def add(self, name: str, series: pd.Series, n_missing: int, hashes: np.ndarray | None) -> None:
+        """Fold ``series`` (the whole column ``name``, with ``n_missing`` missing cells, and the
+        hash of each value from :func:`column_hashes`) in."""
         if n_missing:
             self.missing[name] = np.packbits(series.isna().to_numpy())
         if self.hashes is None:
             return
-        try:
-            values = pd.util.hash_pandas_object(series, index=False).to_numpy()
-        except TypeError:  # lists, dicts: rows cannot be compared
+        if hashes is None:  # lists, dicts: rows cannot be compared
             self.hashes = None
             return
-        self.hashes ^= values
+        self.hashes ^= hashes
         self.hashes *= self._PRIME
 
     def duplicate_rows(self) -> int | None:

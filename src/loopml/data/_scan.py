@@ -12,6 +12,7 @@ a quarter of the memory available.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -36,15 +37,21 @@ memory available."""
 _EXPANSION = {"csv": 2.0, "tsv": 2.0, "parquet": 5.0}
 """Rough size in memory of a file's table per byte on disk."""
 CHUNKABLE_FORMATS = frozenset(_EXPANSION)
+WORKERS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
+"""Threads that profile the columns of a table in memory side by side (numpy and pandas release
+the GIL in sorts, gathers and hashing)."""
 
 
 class Columns(Protocol):
     """What the profile and the chunked validation read: column names, the row count, one
-    column at a time, blocks of rows of some columns (in row order), and a place to keep arrays
-    between passes."""
+    column at a time, blocks of rows of some columns (in row order), a place to keep arrays
+    between passes, and how many threads may read columns and keep arrays at once."""
 
     names: list[str]
     n_rows: int
+    workers: int
 
     def column(self, name: str) -> pd.Series: ...
 
@@ -60,6 +67,7 @@ class FrameColumns:
         self.frame = frame
         self.names = [str(c) for c in frame.columns]
         self.n_rows = len(frame)
+        self.workers = WORKERS
 
     def column(self, name: str) -> pd.Series:
         return self.frame[name]
@@ -110,6 +118,7 @@ class ParquetColumns:
     ) -> None:
         self.path = check_file(path)
         self.batch_rows = batch_rows
+        self.workers = 1  # one column in memory at a time: the point of reading in chunks
         fmt = resolve_format(self.path, format)
         if fmt not in CHUNKABLE_FORMATS:
             raise DataError(
