@@ -82,6 +82,50 @@ def test_poor_trials_are_pruned_on_early_folds() -> None:
     assert outcome.n_trials == 25 and outcome.params["x"] > 0.5
 
 
+def test_priors_are_tried_first_and_completed_with_the_defaults() -> None:
+    def evaluate(params: dict[str, Any], after_fold: Any) -> Evaluation:
+        scores = [params["x"] - params["y"]] * 3
+        for k in range(3):
+            after_fold(k, scores[: k + 1], 0.0)
+        return Evaluation(scores, np.zeros(1), 0.0)
+
+    records: list[TrialRecord] = []
+    space = {"x": FloatRange(0.0, 1.0), "y": FloatRange(0.0, 1.0)}
+    tune(
+        "toy",
+        space,
+        {"x": 0.5, "y": 0.5},
+        Evaluation([0.0] * 3, np.zeros(1), 0.0),
+        evaluate,
+        sign=1.0,
+        n_folds=3,
+        sampler="tpe",
+        seed=0,
+        n_trials=4,
+        deadline=None,
+        on_trial=records.append,
+        priors=[{"x": 0.9}, {"x": 2.0}, {"x": 0.5, "y": 0.5}],  # out of range; the defaults
+    )
+    assert records[0].params == {"x": 0.9, "y": 0.5}
+    assert all(r.params != {"x": 2.0, "y": 0.5} for r in records)
+    assert len(records) == 4
+
+
+def test_lightgbm_priors_lie_inside_its_search_space() -> None:
+    from loopml.train import FAMILIES
+    from loopml.train._space import contains
+
+    family = FAMILIES["lightgbm"]
+    for task in ("binary", "multiclass", "regression"):
+        defaults = family.default_params(task)  # type: ignore[arg-type]
+        tuned = {k: v for k, v in defaults.items() if k in family.search_space(task)}  # type: ignore[arg-type]
+        priors = family.priors(task)  # type: ignore[arg-type]
+        assert priors and all(
+            contains(family.search_space(task), {**tuned, **p})  # type: ignore[arg-type]
+            for p in priors
+        )
+
+
 def test_bad_tuning_options_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="Unknown sampler 'bayes'"):
         train(families=["linear"], tune=True, trials=1, sampler="bayes")

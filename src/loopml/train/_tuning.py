@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -148,8 +148,12 @@ def tune(
     n_trials: int | None,
     deadline: float | None,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    priors: Sequence[dict[str, Any]] = (),
 ) -> TuningOutcome:
     """Search ``space`` around ``defaults`` and return the best configuration.
+
+    ``priors`` (configurations inside ``space``; parameters they leave out keep the defaults)
+    are tried first, in order, then the sampler explores (the grid sampler ignores them).
 
     ``sign`` makes scores higher-is-better. With ``n_trials`` exactly that many trials run and
     the deadline is ignored (same seed, same result); otherwise trials run until ``deadline``
@@ -181,6 +185,12 @@ def tune(
                 intermediate_values={k: v for k, v in enumerate(running) if math.isfinite(v)},
             )
         )
+
+    if sampler != "grid":
+        for prior in priors:  # parameters a prior leaves out keep their default values
+            config = {**tuned_defaults, **prior}
+            if contains(space, config) and config != tuned_defaults:
+                study.enqueue_trial(config, skip_if_exists=True)
 
     def objective(trial: optuna.Trial) -> float:
         params = {**defaults, **suggest(trial, space)}

@@ -78,6 +78,7 @@ def tune_best(
                 n_trials=n_trials,
                 deadline=deadline,
                 on_trial=on_trial,
+                priors=family.priors(session.task),
             )
         state.result.n_trials = outcome.n_trials
         state.result.params = outcome.params
