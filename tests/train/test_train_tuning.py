@@ -140,3 +140,21 @@ def test_trial_counts_parse_as_people_write_them() -> None:
     for bad in ("many", "lightgbm=x", "-2"):
         with pytest.raises(InvalidInputError, match="Cannot read the trial count"):
             parse_trials(bad)
+
+
+def test_a_family_far_behind_the_best_is_not_tuned_under_a_time_budget() -> None:
+    from loopml.train import FAMILIES, CandidateResult
+    from loopml.train._finish import FamilyState
+    from loopml.train._tuning_phase import _clearly_worse
+
+    def state(family: str, folds: list[float]) -> FamilyState:
+        return FamilyState(FAMILIES[family], CandidateResult(family=family, fold_scores=folds))
+
+    best = state("lightgbm", [0.74, 0.73, 0.75, 0.74, 0.73])
+    far = state("linear", [0.65, 0.64, 0.66, 0.64, 0.63])
+    close = state("extra_trees", [0.75, 0.71, 0.74, 0.73, 0.74])
+    assert _clearly_worse(best, far, 1.0)
+    assert not _clearly_worse(best, close, 1.0)
+    assert not _clearly_worse(best, best, 1.0)
+    assert not _clearly_worse(far, best, 1.0)  # better, not worse
+    assert _clearly_worse(far, best, -1.0)  # lower is better: the booster is far behind

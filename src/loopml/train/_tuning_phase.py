@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from loopml.train._finish import FamilyState, apply_evaluation
 from loopml.train._session import REFIT_FACTOR, Session
@@ -13,8 +16,24 @@ from loopml.train._tuning import Evaluation, TrialRecord, tune
 
 TUNED_FAMILIES = (3.0, 2.0, 1.0)
 """Budget weights of the best, second and third family when tuning."""
+CLEAR_GAP = 4.0
+"""A family this many standard errors behind the best one is not tuned under a time budget."""
 MIN_TRIALS = 5
 """When its share allows fewer trials than this, the best family gets all the tuning time."""
+
+
+def _clearly_worse(best: FamilyState, other: FamilyState, sign: float) -> bool:
+    """Whether ``other`` trails ``best`` by more than :data:`CLEAR_GAP` standard errors of their
+    paired fold differences: tuning rarely closes such a gap, so its time goes to the others."""
+    a = np.asarray(best.result.fold_scores, dtype=float)
+    b = np.asarray(other.result.fold_scores, dtype=float)
+    if other is best or len(a) != len(b) or len(a) < 3:
+        return False
+    differences = sign * (a - b)
+    if not np.isfinite(differences).all():
+        return False
+    error = float(differences.std(ddof=1)) / math.sqrt(len(differences))
+    return float(differences.mean()) > CLEAR_GAP * max(error, 1e-12)
 
 
 def _refit_reserve(session: Session, states: list[FamilyState]) -> float:
@@ -41,6 +60,8 @@ def tune_best(
     if isinstance(session.trials, dict):
         tunable = [s for s in tunable if session.trials_for(s.family.name)]
     tunable.sort(key=lambda s: session.sign * (s.result.cv_mean or 0.0), reverse=True)
+    if session.trials is None and tunable:  # under a time budget, only contenders are tuned
+        tunable = [s for s in tunable if not _clearly_worse(tunable[0], s, session.sign)]
     tunable = tunable[: len(TUNED_FAMILIES)]
     weights = TUNED_FAMILIES[: len(tunable)]
     n = len(session.folds)
