@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -166,3 +167,15 @@ def test_served_predictions_reach_a_real_sqlite_store_by_shutdown(
         assert first.outputs["prediction"] == answers[0]["prediction"]
     finally:
         store.close()
+
+
+def test_request_ids_are_unique_time_ordered_uuid7() -> None:
+    from loopml.serve._predict import new_request_ids
+
+    first = new_request_ids(1000)
+    time.sleep(0.002)
+    later = new_request_ids(1)[0]
+
+    assert len(set(first)) == 1000
+    assert all(len(i) == 32 and uuid.UUID(i).version == 7 for i in first)
+    assert max(first) < later  # a later millisecond sorts after every earlier id

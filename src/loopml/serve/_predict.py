@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 import pandas as pd
 
@@ -69,6 +69,22 @@ async def log_predictions(sink: PredictionSink, log: PredictionLog, deployment: 
         logger.exception("Could not hand %d prediction(s) to the log", len(log.request_ids))
 
 
+def new_request_ids(n: int) -> list[str]:
+    """``n`` fresh request ids: UUID version 7 as 32 hex digits (a 48-bit millisecond time,
+    then 74 random bits), so ids sort by time. The prediction log is keyed by request id, and
+    time-ordered keys append to its index instead of landing on random pages: inserts into a
+    large log are several times cheaper than with random (version 4) ids."""
+    millis = time.time_ns() // 1_000_000
+    noise = os.urandom(10 * n)
+    ids = []
+    for i in range(n):
+        rand = int.from_bytes(noise[10 * i : 10 * i + 10], "big")
+        value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+        value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
+        ids.append(f"{value:032x}")
+    return ids
+
+
 EXPLAIN_TOP = 5
 
 INLINE_RECORDS = 8
@@ -127,7 +143,7 @@ def score(model: LoadedModel, payload: Payload, explain: bool = False) -> Scored
             f"Model {model.ref} cannot score the input: {exc}",
             hint=f"Check the values against GET /v1/models/{model.name}.",
         ) from None
-    request_ids = [uuid4().hex for _ in range(n)]
+    request_ids = new_request_ids(n)
     items = [_item(request_ids[i], outputs, i, warnings[i]) for i in range(n)]
     if explain:
         frame = model.schema.frame(values)
