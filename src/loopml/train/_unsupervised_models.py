@@ -8,6 +8,7 @@ anomalous it is (higher: more anomalous). Each wraps a fitted preprocessor and e
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.neighbors import NearestNeighbors
 
 
-class _Fitted(BaseEstimator):
+class _Fitted(BaseEstimator, abc.ABC):
+    """A fitted preprocessor and estimator; subclasses say what ``predict`` and
+    ``score_samples`` mean (:meth:`_labels`, :meth:`_scores`)."""
+
     def __init__(self, preprocess: Any, model: Any) -> None:
         self.preprocess = preprocess
         self.model = model
@@ -50,11 +54,13 @@ class _Fitted(BaseEstimator):
     def score_samples(self, X: Any) -> np.ndarray:
         return self._scores(self._inputs(X))
 
+    @abc.abstractmethod
     def _labels(self, Z: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The label of each preprocessed row (cluster id, or 1 for an anomaly)."""
 
+    @abc.abstractmethod
     def _scores(self, Z: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The score of each preprocessed row (typicality, or anomalousness)."""
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
