@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import loopml.data._profile as profile
 import loopml.data._profile_corr as profile_corr
+import loopml.data._profile_facts as profile_facts
 import loopml.data._scan as scan
 from loopml.data import profile_frame
 from loopml.data._profile_columns import sort_order
@@ -99,6 +101,25 @@ def test_duplicates_and_number_statistics_equal_pandas() -> None:
         assert stats["std"] == pytest.approx(series.std(), abs=1e-12)
         assert stats["skew"] == pytest.approx(series.skew(), abs=1e-12)
         assert stats["zeros"] == int((series == 0).sum())
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_column_of_distinct_values_rules_out_duplicates_wherever_it_is(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = pd.concat([_awkward(), _awkward().iloc[:40]], ignore_index=True)
+    assert frame.duplicated().sum() > 0
+    ids = pd.Series(np.arange(len(frame))[::-1], name="row_id")
+    frame = pd.concat([ids, frame] if where == "first" else [frame, ids], axis=1)
+    hashed: list[str] = []
+    real = profile_facts.column_hashes
+    monkeypatch.setattr(
+        profile, "column_hashes", lambda s, c=None: hashed.append(str(s.name)) or real(s, c)
+    )
+    result = profile_frame(frame)
+    assert result.duplicates == int(frame.duplicated().sum()) == 0
+    if where == "first":  # once a column shows no row can repeat, values are no longer hashed
+        assert len(hashed) <= scan.WORKERS  # (only columns already in flight may be)
 
 
 def test_column_hashes_equal_pandas_for_numbers_and_separate_categories() -> None:

@@ -204,7 +204,7 @@ def profile_columns(
     with ThreadPoolExecutor(table.workers) as pool:
         # Columns are profiled side by side (at most ``workers`` in flight); the dataset-level
         # facts and warnings follow in column order here.
-        work = partial(_profile_column, table, specs)
+        work = partial(_profile_column, table, specs, facts)
         done = _in_order(pool, table, work, table.workers)
         for index, (series, kind, parsed, column, hashes) in enumerate(done):
             name = names[index]
@@ -220,7 +220,7 @@ def profile_columns(
             columns[name] = {"kind": kind, "role": role, **stats}
             # Unparseable dates count as missing in a datetime column's statistics, not here.
             missing[name] = int(series.isna().sum()) if kind == "datetime" else stats["missing"]
-            facts.add(name, series, missing[name], hashes)
+            facts.add(name, series, missing[name], hashes, unique=_unique(stats, n_rows))
             found += column_warnings(name, kind, stats)
             if role not in ("feature", "text") or name == target:
                 continue
@@ -273,25 +273,36 @@ def profile_columns(
 
 Analysed = tuple[pd.Series, str, pd.Series | None, NumberColumn | CategoryColumn, np.ndarray | None]
 """A column, its kind, its parsed dates (datetime columns), its statistics and the hash of each
-value (None when its values cannot be hashed)."""
+value (None when its values cannot be hashed, or need not be: no row repeats)."""
 
 
 def _profile_column(
-    table: Columns, specs: dict[str, ColumnSpec], name: str, series: pd.Series
+    table: Columns, specs: dict[str, ColumnSpec], facts: RowFacts, name: str, series: pd.Series
 ) -> Analysed:
     """The statistics of column ``name`` of ``table`` (``series``); safe in a worker thread when
-    ``table.workers > 1``."""
+    ``table.workers > 1``. Values are not hashed once ``facts`` knows no row repeats, or when
+    this column alone shows it (every value distinct)."""
     spec = specs.get(name)
     kind = _kind(series, spec.dtype if spec else None)
+    parsed = None
+    column: NumberColumn | CategoryColumn
     if kind == "datetime":
         parsed = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else None
         parsed = parse_datetimes(series) if parsed is None else parsed
-        return series, kind, parsed, number_column(name, parsed), column_hashes(series)
-    if kind == "number":
-        number = number_column(name, series, keep=table.keep)
-        return series, kind, None, number, column_hashes(series)
-    category = category_column(name, series, keep=table.keep)
-    return series, kind, None, category, column_hashes(series, category.codes)
+        column = number_column(name, parsed)
+    elif kind == "number":
+        column = number_column(name, series, keep=table.keep)
+    else:
+        column = category_column(name, series, keep=table.keep)
+    if facts.all_distinct or _unique(column.stats, len(series)):
+        return series, kind, parsed, column, None
+    codes = column.codes if isinstance(column, CategoryColumn) else None
+    return series, kind, parsed, column, column_hashes(series, codes)
+
+
+def _unique(stats: dict[str, Any], n_rows: int) -> bool:
+    """Whether a column's values are all present and all different (then no row repeats)."""
+    return bool(stats["count"] == n_rows and stats["distinct"] == n_rows)
 
 
 def _in_order(

@@ -249,12 +249,13 @@ def _in_sorted_order(a_ranks: np.ndarray, b: NumberColumn) -> tuple[float, float
     total, dot, seen = len(order), 0.0, 0
     kept = np.zeros(0 if starts is None else len(starts), dtype="int64")
     sums = np.zeros(len(kept))
+    count = "int32" if total < 2**31 else "int64"  # int32 sums run several times faster
     for start in range(0, total, GATHER_ROWS):
         end = min(start + GATHER_ROWS, total)
         gathered = np.take(a_ranks, np.asarray(order[start:end], dtype=np.intp))
         keep = gathered > 0
         if starts is None:
-            running = np.cumsum(keep, dtype="int64")
+            running = np.cumsum(keep, dtype=count)
             running += seen
             dot += _dot(gathered, running)
             seen = int(running[-1])

@@ -67,12 +67,25 @@ class RowFacts:
         self.n_rows = n_rows
         self.hashes: np.ndarray | None = np.zeros(n_rows, dtype="uint64")
         self.missing: dict[str, np.ndarray] = {}
+        self.all_distinct = False
+        """Some column's values are all present and different: no row can repeat another."""
 
-    def add(self, name: str, series: pd.Series, n_missing: int, hashes: np.ndarray | None) -> None:
+    def add(
+        self,
+        name: str,
+        series: pd.Series,
+        n_missing: int,
+        hashes: np.ndarray | None,
+        *,
+        unique: bool = False,
+    ) -> None:
         """Fold ``series`` (the whole column ``name``, with ``n_missing`` missing cells, and the
-        hash of each value from :func:`column_hashes`) in."""
+        hash of each value from :func:`column_hashes`) in. ``unique``: every value of the column
+        is present and different, so no row repeats and hashes are no longer needed."""
         if n_missing:
             self.missing[name] = np.packbits(series.isna().to_numpy())
+        if unique:
+            self.all_distinct, self.hashes = True, None
         if self.hashes is None:
             return
         if hashes is None:  # lists, dicts: rows cannot be compared
@@ -86,6 +99,8 @@ class RowFacts:
         holds values that cannot be compared. Rows are compared by their 64-bit hash, so a
         count can only be off by a collision (probability ~n²/2**65, about 3e-8 for a million
         rows)."""
+        if self.all_distinct:
+            return 0
         if self.hashes is None:
             return None
         ordered = np.sort(self.hashes)
