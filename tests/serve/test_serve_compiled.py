@@ -69,10 +69,10 @@ def _contract(target: str) -> DataContract:
     return DataContract(columns=columns, target=target)
 
 
-def _bundle(family: str, task: str) -> ModelBundle:
+def _bundle(family: str, task: str, params: dict[str, Any] | None = None) -> ModelBundle:
     target = {"binary": "label", "multiclass": "tier", "regression": "score"}[task]
     contract = _contract(target)
-    pipeline = get_family(family).build(contract, task, seed=0, n_jobs=1)  # type: ignore[arg-type]
+    pipeline = get_family(family).build(contract, task, params, seed=0, n_jobs=1)  # type: ignore[arg-type]
     X = FRAME[contract.feature_names]
     if task == "regression":
         pipeline.fit(X, FRAME[target])
@@ -131,6 +131,17 @@ def test_compiled_path_equals_the_pipeline(family: str, task: str) -> None:
     _assert_same(model, records)
     for record in records[:5]:  # one record at a time: the single-row (fast) path
         _assert_same(model, [record])
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_lightgbm_with_categories_as_codes_compiles(task: str) -> None:
+    bundle = _bundle("lightgbm", task, {"categories": "codes"})
+    encoded = bundle.pipeline[:-1].transform(FRAME[bundle.contract.feature_names])
+    assert not any(isinstance(t, pd.CategoricalDtype) for t in encoded.dtypes)
+    model = LoadedModel("m", 1, bundle, background=FRAME.head(50))
+    assert model.predictor.kind == "compiled", model.predictor.note
+    _assert_same(model, _records(60, seed=2))
+    _assert_same(model, _records(1, seed=3))
 
 
 def test_calibrated_and_blended_models_compile() -> None:

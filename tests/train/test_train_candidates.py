@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 from train_support import contract_for, signal_frame
@@ -16,6 +17,7 @@ from loopml.train import (
     get_family,
     resolve_families,
 )
+from loopml.train._candidates import CATEGORIES
 
 TASKS = ("binary", "multiclass", "regression")
 MLP_SHAPE = {"hidden_units", "hidden_layers"}  # become the MLP's hidden_layer_sizes
@@ -26,12 +28,21 @@ MLP_SHAPE = {"hidden_units", "hidden_layers"}  # become the MLP's hidden_layer_s
 def test_family_builds_preprocess_plus_model(name: str, task: str) -> None:
     family = get_family(name)
     pipeline = family.build(contract_for(signal_frame(), "label"), task, seed=3)  # type: ignore[arg-type]
+    if name == "lightgbm":  # the other choice of its categories, too
+        codes = family.build(contract_for(signal_frame(), "label"), task, {CATEGORIES: "codes"})  # type: ignore[arg-type]
+        encoded = codes[:-1].fit_transform(signal_frame().drop(columns="label"))
+        assert not any(isinstance(t, pd.CategoricalDtype) for t in encoded.dtypes)
     assert isinstance(pipeline, Pipeline)
     assert list(pipeline.named_steps) == ["preprocess", "model"]
     model_params = pipeline.named_steps["model"].get_params()
     defaults = family.default_params(task)  # type: ignore[arg-type]
     for key, value in defaults.items():
         if key in MLP_SHAPE:
+            continue
+        if key == CATEGORIES:  # a preprocessing choice: native categories stay pandas categories
+            encoded = pipeline[:-1].fit_transform(signal_frame().drop(columns="label"))
+            native = any(isinstance(t, pd.CategoricalDtype) for t in encoded.dtypes)
+            assert native == (value == "native")
             continue
         # Regressors fitted on a standardised target (svm, mlp) nest their parameters.
         assert model_params.get(key, model_params.get(f"regressor__{key}")) == value

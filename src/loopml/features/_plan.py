@@ -141,9 +141,14 @@ def plan_features(
 
 
 def feature_steps(
-    contract: DataContract, family: str, plan: FeaturePlan | None = None
+    contract: DataContract,
+    family: str,
+    plan: FeaturePlan | None = None,
+    *,
+    category_codes: bool = False,
 ) -> list[tuple[str, Any]]:
     """The pipeline steps before ``family``'s estimator (see the module docstring).
+    ``category_codes``: see :class:`~loopml.features._preprocess.Encoding`.
 
     Raises:
         InvalidInputError: ``family`` is unknown or can use none of the feature columns.
@@ -151,7 +156,8 @@ def feature_steps(
     """
     style = preprocess_style(family)
     if plan is None or style == "none":
-        return [("preprocess", build_preprocessor(contract, family))]
+        encoding = Encoding(category_codes=category_codes)
+        return [("preprocess", build_preprocessor(contract, family, encoding))]
     selecting = plan.selection != "none"
     pca = plan.pca is not None and style == "scaled"
     has_text = any(c.role == "text" for c in contract.feature_columns)
@@ -162,6 +168,7 @@ def feature_steps(
         scale=not (selecting and style == "scaled"),
         dense=(selecting or pca) and has_text,
         seed=plan.seed,
+        category_codes=category_codes,
     )
     steps: list[tuple[str, Any]] = []
     if plan.derived:

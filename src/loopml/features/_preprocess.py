@@ -125,6 +125,10 @@ class Encoding:
             later step scales).
         dense: never return a sparse matrix (later steps need dense input).
         seed: random seed of the target encoder's cross-fitting.
+        category_codes: the ``native`` style gives categories as plain ordinal codes (missing
+            and unknown values NaN) rather than pandas ``category`` columns, so a booster
+            splits them as ordered numbers; with many levels this often overfits less than
+            native categorical splits (a tuned choice of the ``lightgbm`` family).
     """
 
     derived: tuple[str, ...] = ()
@@ -133,6 +137,7 @@ class Encoding:
     scale: bool = True
     dense: bool = False
     seed: int = 0
+    category_codes: bool = False
 
 
 def _column_groups(contract: DataContract, encoding: Encoding) -> _ColumnGroups:
@@ -208,7 +213,8 @@ def _transformers(
     if style == "native":  # the boosters split on native categories, whatever their number
         categorical, high = groups.every_categorical, []
     if categorical:
-        out.append(("categorical", _categorical_pipeline(style), categorical))
+        codes = encoding.category_codes
+        out.append(("categorical", _categorical_pipeline(style, codes), categorical))
     if high:
         target = _target_pipeline(encoding, scaled)
         out.append(("high_cardinality", target, high))
@@ -255,7 +261,7 @@ def _target_pipeline(encoding: Encoding, scaled: bool) -> Pipeline:
     return Pipeline(steps)
 
 
-def _categorical_pipeline(style: PreprocessStyle) -> Pipeline:
+def _categorical_pipeline(style: PreprocessStyle, codes: bool = False) -> Pipeline:
     steps: list[tuple[str, Any]] = [
         ("as_labels", FunctionTransformer(as_labels, feature_names_out="one-to-one"))
     ]
@@ -267,6 +273,8 @@ def _categorical_pipeline(style: PreprocessStyle) -> Pipeline:
             encoded_missing_value=np.nan,
             **limits,
         )
+        if codes:
+            return Pipeline([*steps, ("encode", encoder)])
         return Pipeline([*steps, ("encode", encoder), ("as_category", CategoricalCodes())])
     steps.append(("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LABEL)))
     if style == "scaled":

@@ -32,6 +32,10 @@ from loopml.train._space import Choice, FloatRange, IntRange, ParamSpace
 
 N_JOBS = 2
 """Default threads per model for LightGBM and forests (training runs beside other work)."""
+CATEGORIES = "categories"
+"""A family parameter that configures the preprocessing rather than the estimator: ``native``
+(boosters split pandas categories natively) or ``codes`` (categories as ordinal codes, split as
+ordered numbers; see :class:`~loopml.features._preprocess.Encoding`)."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,11 @@ class CandidateFamily:
             InvalidInputError: unknown parameter, or the family can use no feature column.
             DataError: the contract has no feature columns.
         """
-        estimator = self._estimator(task, self.params(task, params), seed, n_jobs)
-        return Pipeline([*feature_steps(contract, self.name, plan), ("model", estimator)])
+        chosen = self.params(task, params)
+        codes = chosen.pop(CATEGORIES, "native") == "codes"  # a preprocessing choice
+        estimator = self._estimator(task, chosen, seed, n_jobs)
+        steps = feature_steps(contract, self.name, plan, category_codes=codes)
+        return Pipeline([*steps, ("model", estimator)])
 
 
 def _is_classification(task: TrainTask) -> bool:
@@ -150,6 +157,7 @@ def _lightgbm_defaults(task: TrainTask) -> dict[str, Any]:
     unbalance = {"is_unbalance": False} if task == "binary" else {}
     return {
         **unbalance,
+        CATEGORIES: "native",
         "n_estimators": 300,
         "learning_rate": 0.05,
         "num_leaves": 31,
@@ -170,6 +178,9 @@ def _lightgbm_space(task: TrainTask) -> ParamSpace:
         "subsample": FloatRange(0.5, 1.0),
         "colsample_bytree": FloatRange(0.5, 1.0),
         "reg_lambda": FloatRange(1e-3, 10.0, log=True),
+        # Native categorical splits can overfit categories with many levels; codes split as
+        # ordered numbers. Which wins depends on the data, so cross-validation decides.
+        CATEGORIES: Choice(("native", "codes")),
     }
     if task == "binary":  # reweighting the minority class is a tuned choice, not the default
         space["is_unbalance"] = Choice((False, True))
@@ -178,9 +189,11 @@ def _lightgbm_space(task: TrainTask) -> ParamSpace:
 
 def _lightgbm_priors(task: TrainTask) -> list[dict[str, Any]]:
     """Slower, more regularised learners than the defaults: many small steps on larger leaves
-    with stronger minimum leaf sizes, then a shallow, heavily subsampled variant."""
+    with stronger minimum leaf sizes (categories as codes, the other choice from the defaults'),
+    then a shallow, heavily subsampled variant."""
     return [
         {
+            CATEGORIES: "codes",
             "n_estimators": 600,
             "learning_rate": 0.03,
             "num_leaves": 63,
