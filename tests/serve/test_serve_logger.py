@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from loopml.serve import (
     create_app,
     running_server,
 )
+from loopml.serve._logger import shareable_url
 from loopml.store import MetadataStore, PredictionRecord, open_store
 from loopml.store._records import utcnow
 
@@ -167,6 +169,66 @@ def test_served_predictions_reach_a_real_sqlite_store_by_shutdown(
         assert first.outputs["prediction"] == answers[0]["prediction"]
     finally:
         store.close()
+
+
+def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=5, flush_interval=60.0)
+    first = [prediction(i) for i in range(5)]
+    sink.submit(first)
+    sink.flush()
+    child = sink._child
+    assert child is not None and child._process.pid != os.getpid()
+    assert len(store.predictions.list(model_name="churn")) == 5  # stored by the child
+
+    child._process.kill()  # the writer dies: this process writes from now on
+    child._process.join()
+    second = [prediction(i) for i in range(5, 12)]
+    sink.submit(second)
+    sink.close()
+
+    try:
+        logged = sorted(r.request_id for r in store.predictions.list(model_name="churn"))
+        assert logged == sorted(r.request_id for r in first + second)
+        assert (sink.written, sink.failed, sink.dropped) == (12, 0, 0)
+        assert sink._child is None
+    finally:
+        store.close()
+
+
+def test_a_batch_the_child_store_refuses_is_counted_and_logging_goes_on(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=2, flush_interval=60.0, writer="process")
+    again = prediction(1)
+    sink.submit([prediction(0), again])
+    sink.flush()
+    sink.submit([again, prediction(2)])  # a request id logged before: the store refuses
+    sink.submit([prediction(3), prediction(4)])
+    sink.close()
+
+    try:
+        assert (sink.written, sink.failed) == (4, 2)
+        assert len(store.predictions.list(model_name="churn")) == 4
+    finally:
+        store.close()
+
+
+def test_a_writer_process_needs_a_store_another_process_can_open(tmp_path: Path) -> None:
+    memory = open_store("sqlite://")
+    try:
+        assert shareable_url(memory) is None
+        assert shareable_url(FakeStore()) is None  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError, match="another process can open"):
+            BackgroundPredictionLogger(memory, writer="process")
+        sink = BackgroundPredictionLogger(memory)  # auto: a thread
+        sink.submit([prediction(0)])
+        sink.close()
+        assert sink._child is None and sink.written == 1
+    finally:
+        memory.close()
+    assert shareable_url(open_store(f"sqlite:///{tmp_path / 'a.db'}")) is not None
 
 
 def test_request_ids_are_unique_time_ordered_uuid7() -> None:
