@@ -182,6 +182,8 @@ def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
     child = sink._child
     assert child is not None and child._process.pid != os.getpid()
     assert len(store.predictions.list(model_name="churn")) == 5  # stored by the child
+    if hasattr(os, "SCHED_IDLE"):  # it only takes CPU that requests leave idle
+        assert os.sched_getscheduler(child._process.pid) == os.SCHED_IDLE
 
     child._process.kill()  # the writer dies: this process writes from now on
     child._process.join()
@@ -194,6 +196,29 @@ def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
         assert logged == sorted(r.request_id for r in first + second)
         assert (sink.written, sink.failed, sink.dropped) == (12, 0, 0)
         assert sink._child is None
+    finally:
+        store.close()
+
+
+def test_a_backlog_is_written_by_the_thread_until_it_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=5, max_queue=20, flush_interval=60.0)
+    through_child: list[int] = []
+    write_in_child = sink._write_in_child
+
+    def counted(batch: list[PredictionRecord]) -> bool:
+        through_child.append(len(batch))
+        return write_in_child(batch)
+
+    monkeypatch.setattr(sink, "_write_in_child", counted)
+    sink.submit([prediction(i) for i in range(15)])  # 3 batches; 2 records is a backlog here
+    sink.close()
+
+    try:
+        assert len(store.predictions.list(model_name="churn")) == sink.written == 15
+        assert through_child == [5]  # the first two batches left a backlog: the thread wrote
     finally:
         store.close()
 

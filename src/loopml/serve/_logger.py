@@ -19,6 +19,9 @@ possible): inserting rows holds the GIL for the parameter binding of every row, 
 threads would wait for it at each hand-over. The thread then only sends each batch (plain tuples)
 down a pipe and waits for the child's answer, so the loss window and :meth:`flush` are unchanged.
 If the child cannot start or dies, the thread writes the batches itself and nothing is lost.
+The child runs at idle priority, in the gaps requests leave; when the server is so busy that
+records back up (more than ``max_queue / BACKLOG_SHARE`` waiting), the thread writes batches
+itself at normal priority until the backlog is gone, so logging keeps pace instead of dropping.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 _DROP_WARNING_EVERY = 1000
 """After the first dropped record, warn again only every this many drops."""
+BACKLOG_SHARE = 10
+"""With more than ``max_queue / BACKLOG_SHARE`` records waiting, batches are written by the
+logger's thread rather than by the idle-priority writer process."""
 
 
 class BackgroundPredictionLogger(PredictionSink):
@@ -200,7 +206,8 @@ class BackgroundPredictionLogger(PredictionSink):
 
     def _write(self, batch: list[PredictionRecord]) -> None:
         try:
-            if not self._write_in_child(batch):
+            backlog = len(self._pending) > self._max_queue // BACKLOG_SHARE
+            if backlog or not self._write_in_child(batch):
                 self._store.predictions.add(batch)
         except Exception:
             self._failed += len(batch)
