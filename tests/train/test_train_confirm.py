@@ -58,3 +58,39 @@ def test_the_second_look_is_reproducible_with_a_fixed_trial_count(
 ) -> None:
     first = second_look(monkeypatch, tune=True, trials=2)
     assert second_look(monkeypatch, tune=True, trials=2) == first
+
+
+def test_a_blend_is_cross_validated_again_with_its_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, list[float]] = {}
+    original = _confirm.fresh_fold_scores
+
+    def spy(*args: object, **kwargs: object) -> dict[str, list[float]]:
+        seen.update(original(*args, **kwargs))  # type: ignore[arg-type]
+        return seen
+
+    monkeypatch.setattr("loopml.train._engine.fresh_fold_scores", spy)
+    # Always keep an even blend of the two, whatever its score.
+    monkeypatch.setattr("loopml.train._finish.ENSEMBLE_MARGIN", -1.0)
+    monkeypatch.setattr(
+        "loopml.train._finish.select_weights",
+        lambda oofs, score: (np.full(len(oofs), 1 / len(oofs)), 0.0),
+    )
+    frame = xor_frame()
+    result = train_candidates(
+        frame,
+        contract_for(frame, "label"),
+        task="binary",
+        cv_folds=3,
+        families=["linear", "lightgbm"],
+        tune=True,
+        trials=2,
+        ensemble=True,
+    )
+
+    assert any(c.family == "ensemble" for c in result.candidates)
+    assert set(seen) == {"lightgbm", "linear", "ensemble"}
+    assert len(seen["ensemble"]) == 3
+    # Half of a booster that learns XOR and half of a model that cannot: in between.
+    assert np.mean(seen["linear"]) < np.mean(seen["ensemble"]) <= np.mean(seen["lightgbm"]) + 0.01

@@ -6,6 +6,8 @@ tuned flexible family beats the linear baseline is often the fold noise it was s
 When the provisional best was tuned and the data are small, it and the simpler candidates are
 cross-validated again on folds drawn with another seed, and the one-standard-error rule of
 :mod:`loopml.train._summary` judges those fold scores instead, which no trial was chosen on.
+A blend is looked at again too: its weights were chosen on the first folds' out-of-fold
+predictions, so it is refitted, with those weights, on the fresh folds.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loopml.train._candidates import FAMILIES
-from loopml.train._finish import FamilyState
+from loopml.train._ensemble import BlendedClassifier, BlendedRegressor
+from loopml.train._finish import ENSEMBLE, FamilyState
 from loopml.train._fitting import run_folds
 from loopml.train._result import CandidateResult
 from loopml.train._session import Session
@@ -50,10 +53,18 @@ def fresh_fold_scores(
         if r.family != "dummy" and r.bundle is not None
         if FAMILIES[r.family].complexity < complexity
     ]
+    by_family = {state.family.name: state for state in states}
+    blends = [
+        r
+        for r in results
+        if r.family == ENSEMBLE and r.ok and r.cv_mean is not None
+        if all(member in by_family for member in r.params)
+    ]
     contenders = [best, *simpler]
-    if len(contenders) == 1:
+    if len(contenders) == 1 and not blends:
         return {}
     cost = sum(r.cv_seconds for r in contenders)
+    cost += sum(by_family[m].result.cv_seconds for r in blends for m in r.params)
     if not session.replay and cost > max(session.remaining(), CONFIRM_SHARE * session.time_budget):
         return {}
     folds, _ = make_folds(
@@ -63,13 +74,23 @@ def fresh_fold_scores(
         n_folds=len(session.folds),
         seed=session.seed + 1,
     )
-    by_family = {state.family.name: state.family for state in states}
     data = session.data
     scores: dict[str, list[float]] = {}
     for result in contenders:
-        pipeline = session.build(by_family[result.family], result.params)
+        pipeline = session.build(by_family[result.family].family, result.params)
         evaluation = run_folds(
             pipeline, data.X, data.y, folds, session.n_classes, session.score, _every_fold
+        )
+        scores[result.family] = evaluation.fold_scores
+    for result in blends:
+        members = [by_family[m] for m in result.params]
+        blend_type = BlendedRegressor if session.task == "regression" else BlendedClassifier
+        model = blend_type(
+            [session.build(m.family, m.result.params) for m in members],
+            [float(result.params[m.family.name]) for m in members],
+        )
+        evaluation = run_folds(
+            model, data.X, data.y, folds, session.n_classes, session.score, _every_fold
         )
         scores[result.family] = evaluation.fold_scores
     return scores

@@ -35,6 +35,9 @@ ENSEMBLE_MARGIN = 5e-4
 RANK_TOLERANCE = 1e-4
 """Calibration may not lower the primary metric of the out-of-fold predictions by more."""
 
+ENSEMBLE = "ensemble"
+"""The family name of a blend of candidates (its params: each member family's weight)."""
+
 
 @dataclass
 class FamilyState:
@@ -215,7 +218,7 @@ def blend(session: Session, states: list[FamilyState]) -> tuple[CandidateResult 
             f"by {ENSEMBLE_MARGIN} {session.metric.name} in cross-validation; not kept."
         )
     used = [(s, float(w)) for s, w in zip(members, weights, strict=True) if w > 0]
-    result = CandidateResult(family="ensemble", params={s.family.name: w for s, w in used})
+    result = CandidateResult(family=ENSEMBLE, params={s.family.name: w for s, w in used})
     result.fold_scores, result.cv_mean = scores, mean
     result.cv_std = float(np.nanstd(scores))
     result.fit_seconds = sum(s.result.fit_seconds for s, _ in used)
