@@ -73,6 +73,7 @@ def test_a_blend_is_cross_validated_again_with_its_weights(
     monkeypatch.setattr("loopml.train._engine.fresh_fold_scores", spy)
     # Always keep an even blend of the two, whatever its score.
     monkeypatch.setattr("loopml.train._finish.ENSEMBLE_MARGIN", -1.0)
+    monkeypatch.setattr("loopml.train._finish.within_noise", lambda *args: False)
     monkeypatch.setattr(
         "loopml.train._finish.select_weights",
         lambda oofs, score: (np.full(len(oofs), 1 / len(oofs)), 0.0),

@@ -61,3 +61,30 @@ def test_a_tuned_winner_is_judged_on_the_second_set_of_folds() -> None:
     assert _simplest_within_noise(tuned, _scored(linear, tuned), 1.0, [], {"svm": [0.9] * 5}) is (
         tuned
     )  # a rival without second-look scores is judged on the first folds
+
+
+def test_on_fresh_folds_the_allowance_grows_with_the_configurations_tried() -> None:
+    linear = _candidate("linear", [0.80, 0.70, 0.75, 0.78, 0.72])
+    svm = _candidate("svm", [0.83, 0.74, 0.78, 0.81, 0.76])
+    # On fresh folds svm leads by 0.01 with a standard error of ~0.0045: about 2.2 errors.
+    fresh = {"linear": [0.78, 0.74, 0.76, 0.71, 0.79], "svm": [0.79, 0.76, 0.76, 0.73, 0.79]}
+    svm.n_trials = 1  # not tuned: one error is the allowance, and svm's lead is real
+    assert _simplest_within_noise(svm, _scored(linear, svm), 1.0, [], fresh) is svm
+    svm.n_trials = 50  # the best of 50: sqrt(2 ln 50) = 2.8 errors of flattery expected
+    notes: list[str] = []
+    assert _simplest_within_noise(svm, _scored(linear, svm), 1.0, notes, fresh) is linear
+    assert "2.8 standard errors" in notes[0] and "50 configurations" in notes[0]
+
+
+def test_a_blend_is_allowed_for_the_trials_of_its_most_tuned_member() -> None:
+    linear = _candidate("linear", [0.80, 0.70, 0.75, 0.78, 0.72])
+    svm = _candidate("svm", [0.82, 0.73, 0.77, 0.80, 0.75])
+    blend = _candidate("ensemble", [0.83, 0.74, 0.78, 0.81, 0.76])
+    blend.params = {"svm": 0.5, "linear": 0.5}
+    svm.n_trials, linear.n_trials = 50, 3
+    fresh = {
+        "linear": [0.78, 0.74, 0.76, 0.71, 0.79],
+        "svm": [0.78, 0.74, 0.76, 0.72, 0.79],
+        "ensemble": [0.79, 0.76, 0.76, 0.73, 0.79],
+    }
+    assert _simplest_within_noise(blend, _scored(linear, svm, blend), 1.0, [], fresh) is linear

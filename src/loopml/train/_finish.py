@@ -25,13 +25,15 @@ from loopml.train._decision import (
 )
 from loopml.train._ensemble import BlendedClassifier, BlendedRegressor, select_weights
 from loopml.train._fitting import latency_ms
+from loopml.train._noise import within_noise
 from loopml.train._result import CandidateResult
 from loopml.train._session import Session
 from loopml.train._tuning import Evaluation
 
 ENSEMBLE_MEMBERS = 3
 ENSEMBLE_MARGIN = 5e-4
-"""A blend is kept only when its CV score beats the best single candidate by this much."""
+"""A blend is kept only when its CV score beats the best single candidate by this much (and by
+more than one standard error of the paired fold differences)."""
 RANK_TOLERANCE = 1e-4
 """Calibration may not lower the primary metric of the out-of-fold predictions by more."""
 
@@ -212,15 +214,20 @@ def blend(session: Session, states: list[FamilyState]) -> tuple[CandidateResult 
     best = members[0].result
     mean = float(np.nanmean(scores))
     names = "+".join(s.family.name for s, w in zip(members, weights, strict=True) if w > 0)
-    if (weights > 0).sum() < 2 or session.sign * (mean - (best.cv_mean or 0.0)) < ENSEMBLE_MARGIN:
-        return None, (
-            f"A blend of {'+'.join(s.family.name for s in members)} did not beat {best.family} "
-            f"by {ENSEMBLE_MARGIN} {session.metric.name} in cross-validation; not kept."
-        )
     used = [(s, float(w)) for s, w in zip(members, weights, strict=True) if w > 0]
     result = CandidateResult(family=ENSEMBLE, params={s.family.name: w for s, w in used})
     result.fold_scores, result.cv_mean = scores, mean
     result.cv_std = float(np.nanstd(scores))
+    # The weights were chosen on these very out-of-fold predictions, so a lead within the
+    # folds' noise is no evidence: the blend must beat its best member by more than one
+    # standard error of the fold-by-fold differences (and by the margin).
+    gain = session.sign * (mean - (best.cv_mean or 0.0))
+    if len(used) < 2 or gain < ENSEMBLE_MARGIN or within_noise(result, best, session.sign):
+        return None, (
+            f"A blend of {'+'.join(s.family.name for s in members)} did not beat {best.family} "
+            f"by more than the noise of the cross-validation folds (and {ENSEMBLE_MARGIN} "
+            f"{session.metric.name}); not kept."
+        )
     result.fit_seconds = sum(s.result.fit_seconds for s, _ in used)
     cls = BlendedRegressor if session.task == "regression" else BlendedClassifier
     model = cls([s.result.bundle.pipeline for s, _ in used], [w for _, w in used])  # type: ignore[union-attr]

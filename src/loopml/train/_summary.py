@@ -11,6 +11,8 @@ import pandas as pd
 
 from loopml.errors import TrainingError
 from loopml.train._candidates import FAMILIES
+from loopml.train._finish import ENSEMBLE
+from loopml.train._noise import search_optimism, within_noise
 from loopml.train._result import CandidateResult, TrainingResult
 from loopml.train._self_training import SELF_TRAINING
 from loopml.train._session import Session
@@ -55,18 +57,6 @@ def _on_common_folds(
     return max(better, key=lambda item: item[0])[1] if better else best
 
 
-def _within_noise(best: CandidateResult, other: CandidateResult, sign: float) -> bool:
-    """Whether ``best`` beats ``other`` by less than one standard error of their paired
-    per-fold differences, on the folds both were scored on (at least three)."""
-    k = min(len(best.fold_scores), len(other.fold_scores))
-    a, b = np.asarray(best.fold_scores[:k], float), np.asarray(other.fold_scores[:k], float)
-    if k < 3 or not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return False
-    differences = sign * (a - b)
-    error = float(differences.std(ddof=1)) / math.sqrt(len(differences))
-    return float(differences.mean()) <= error
-
-
 def _simplest_within_noise(
     best: CandidateResult,
     scored: list[tuple[float, CandidateResult]],
@@ -78,18 +68,29 @@ def _simplest_within_noise(
     the one-standard-error rule, so that a small dataset is not lost to an overfit booster.
 
     ``fresh`` holds fold scores on a second set of folds (see :mod:`loopml.train._confirm`);
-    where both ``best`` and a rival have them, the rule judges those instead.
+    where both ``best`` and a rival have them, the rule judges those instead. New folds of the
+    same rows still flatter configurations chosen on those rows, the more so the more were
+    tried, so there ``best`` must lead by :func:`~loopml.train._noise.search_optimism` of its
+    trial count (a blend: its most-tuned member's) standard errors rather than one.
     """
     fresh = fresh or {}
+    trials = {r.family: r.n_trials for _, r in scored}
+    tried = (
+        max((trials.get(m, 0) for m in best.params), default=0)
+        if best.family == ENSEMBLE
+        else best.n_trials
+    )
+    allowance = search_optimism(tried)
 
     def close(rival: CandidateResult) -> bool:
         if best.family in fresh and rival.family in fresh:
-            return _within_noise(
+            return within_noise(
                 replace(best, fold_scores=fresh[best.family]),
                 replace(rival, fold_scores=fresh[rival.family]),
                 sign,
+                allowance,
             )
-        return _within_noise(best, rival, sign)
+        return within_noise(best, rival, sign)
 
     simpler = [
         (score, r)
@@ -102,10 +103,17 @@ def _simplest_within_noise(
     if not simpler:
         return best
     _, chosen = min(simpler, key=lambda item: (_complexity(item[1]), -item[0]))
-    second = " on a second set of folds" if chosen.family in fresh else ""
+    if chosen.family in fresh and best.family in fresh:
+        margin = (
+            f"on a second set of folds is within {allowance:.1f} standard errors of the "
+            f"fold-by-fold differences (the allowance grows with the {tried} configurations "
+            f"tried for {best.family}, which flatter the best of them)"
+        )
+    else:
+        margin = "is within one standard error of the fold-by-fold differences"
     notes.append(
-        f"Chose {chosen.family} over {best.family}: its cross-validated score{second} is within "
-        "one standard error of the fold-by-fold differences, and it is the simpler model."
+        f"Chose {chosen.family} over {best.family}: its cross-validated score {margin}, and it "
+        "is the simpler model."
     )
     return chosen
 
