@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -248,9 +249,12 @@ def _datetime_pipeline(style: PreprocessStyle, scaled: bool) -> Pipeline:
 
 def _target_pipeline(encoding: Encoding, scaled: bool) -> Pipeline:
     """High-cardinality categories replaced by the (cross-fitted) mean target per category."""
-    encoder = TargetEncoder(
-        target_type=encoding.target_type, shuffle=True, random_state=encoding.seed
-    )
+    # The cross-fitting folds are shuffled with the run's seed (stratified for classes), as
+    # TargetEncoder's own default of five folds would do.
+    folds: KFold | StratifiedKFold = KFold(5, shuffle=True, random_state=encoding.seed)
+    if encoding.target_type in ("binary", "multiclass"):
+        folds = StratifiedKFold(5, shuffle=True, random_state=encoding.seed)
+    encoder = TargetEncoder(target_type=encoding.target_type, cv=folds)
     steps: list[tuple[str, Any]] = [
         ("as_labels", FunctionTransformer(as_labels, feature_names_out="one-to-one")),
         ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LABEL)),
