@@ -18,8 +18,8 @@ def xor_frame(n: int = 300) -> pd.DataFrame:
     return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": label})
 
 
-def second_look(monkeypatch: pytest.MonkeyPatch, **options: object) -> dict[str, list[float]]:
-    """Train on the XOR frame; what the second look computed."""
+def spy_on_second_look(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[float]]:
+    """What the second look computes in the next training (filled as it runs)."""
     seen: dict[str, list[float]] = {}
     original = _confirm.fresh_fold_scores
 
@@ -28,6 +28,12 @@ def second_look(monkeypatch: pytest.MonkeyPatch, **options: object) -> dict[str,
         return seen
 
     monkeypatch.setattr("loopml.train._engine.fresh_fold_scores", spy)
+    return seen
+
+
+def second_look(monkeypatch: pytest.MonkeyPatch, **options: object) -> dict[str, list[float]]:
+    """Train on the XOR frame; what the second look computed."""
+    seen = spy_on_second_look(monkeypatch)
     frame = xor_frame()
     options = {"families": ["linear", "lightgbm"], "ensemble": False, **options}
     result = train_candidates(
@@ -63,14 +69,7 @@ def test_the_second_look_is_reproducible_with_a_fixed_trial_count(
 def test_a_blend_is_cross_validated_again_with_its_weights(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: dict[str, list[float]] = {}
-    original = _confirm.fresh_fold_scores
-
-    def spy(*args: object, **kwargs: object) -> dict[str, list[float]]:
-        seen.update(original(*args, **kwargs))  # type: ignore[arg-type]
-        return seen
-
-    monkeypatch.setattr("loopml.train._engine.fresh_fold_scores", spy)
+    seen = spy_on_second_look(monkeypatch)
     # Always keep an even blend of the two, whatever its score.
     monkeypatch.setattr("loopml.train._finish.ENSEMBLE_MARGIN", -1.0)
     monkeypatch.setattr("loopml.train._finish.within_noise", lambda *args: False)
