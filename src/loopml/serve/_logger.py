@@ -38,7 +38,7 @@ from loopml.errors import InvalidInputError, StoreError
 from loopml.serve._interfaces import PredictionSink
 from loopml.store._base import MetadataStore
 from loopml.store._records import PredictionRecord
-from loopml.store._writer_process import write_batches
+from loopml.store._writer_process import as_row, write_batches
 
 Writer = Literal["auto", "thread", "process"]
 
@@ -294,19 +294,7 @@ class _WriterProcess:
             StoreError: the store refused the batch.
             _WriterGone: the child is gone (nothing of the batch is known to be stored).
         """
-        rows = [
-            (
-                r.request_id,
-                r.time,
-                r.model_name,
-                r.model_version,
-                r.inputs,
-                r.outputs,
-                r.latency_ms,
-                r.deployment,
-            )
-            for r in batch
-        ]
+        rows = [as_row(r) for r in batch]
         try:
             self._conn.send(rows)
         except (OSError, ValueError) as exc:

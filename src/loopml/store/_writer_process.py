@@ -11,11 +11,17 @@ gaps, the logger's thread writes the batches itself (see ``BACKLOG_SHARE`` there
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import operator
 import os
 from multiprocessing.connection import Connection
 
 from loopml.store._factory import open_store
 from loopml.store._records import PredictionRecord
+
+as_row = operator.attrgetter(*(f.name for f in dataclasses.fields(PredictionRecord)))
+"""A :class:`PredictionRecord` as the plain tuple sent to the writer (field order); the writer
+rebuilds it with ``PredictionRecord(*row)``."""
 
 
 def write_batches(url: str, conn: Connection) -> None:

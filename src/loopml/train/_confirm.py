@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loopml.train._candidates import FAMILIES
-from loopml.train._ensemble import BlendedClassifier, BlendedRegressor
+from loopml.train._ensemble import blend_of
 from loopml.train._finish import ENSEMBLE, FamilyState
 from loopml.train._fitting import run_folds
 from loopml.train._result import CandidateResult
@@ -74,26 +74,21 @@ def fresh_fold_scores(
         n_folds=len(session.folds),
         seed=session.seed + 1,
     )
-    data = session.data
-    scores: dict[str, list[float]] = {}
-    for result in contenders:
-        pipeline = session.build(by_family[result.family].family, result.params)
-        evaluation = run_folds(
-            pipeline, data.X, data.y, folds, session.n_classes, session.score, _every_fold
-        )
-        scores[result.family] = evaluation.fold_scores
+    models = {r.family: session.build(by_family[r.family].family, r.params) for r in contenders}
     for result in blends:
         members = [by_family[m] for m in result.params]
-        blend_type = BlendedRegressor if session.task == "regression" else BlendedClassifier
-        model = blend_type(
+        models[result.family] = blend_of(
+            session.task,
             [session.build(m.family, m.result.params) for m in members],
             [float(result.params[m.family.name]) for m in members],
         )
-        evaluation = run_folds(
+    data = session.data
+    return {
+        family: run_folds(
             model, data.X, data.y, folds, session.n_classes, session.score, _every_fold
-        )
-        scores[result.family] = evaluation.fold_scores
-    return scores
+        ).fold_scores
+        for family, model in models.items()
+    }
 
 
 def _every_fold(k: int, scores: list[float], per_fold: float) -> None:

@@ -85,3 +85,11 @@ class BlendedRegressor(RegressorMixin, _Blend):
                 for m, w in zip(self.members, self.weights, strict=True)
             )
         )
+
+
+def blend_of(task: str, members: list[Any], weights: list[float]) -> _Blend:
+    """The weighted blend of ``members`` for ``task``: averaged regression predictions, or
+    averaged class probabilities for classification."""
+    if task == "regression":
+        return BlendedRegressor(members, weights)
+    return BlendedClassifier(members, weights)

@@ -23,7 +23,7 @@ from loopml.train._decision import (
     choose_calibration,
     choose_threshold,
 )
-from loopml.train._ensemble import BlendedClassifier, BlendedRegressor, select_weights
+from loopml.train._ensemble import blend_of, select_weights
 from loopml.train._fitting import latency_ms
 from loopml.train._noise import within_noise
 from loopml.train._result import CandidateResult
@@ -229,7 +229,7 @@ def blend(session: Session, states: list[FamilyState]) -> tuple[CandidateResult 
             f"{session.metric.name}); not kept."
         )
     result.fit_seconds = sum(s.result.fit_seconds for s, _ in used)
-    cls = BlendedRegressor if session.task == "regression" else BlendedClassifier
-    model = cls([s.result.bundle.pipeline for s, _ in used], [w for _, w in used])  # type: ignore[union-attr]
+    pipelines = [s.result.bundle.pipeline for s, _ in used if s.result.bundle is not None]
+    model = blend_of(session.task, pipelines, [w for _, w in used])
     result.bundle = make_bundle(session, result, model, blended, {"members": names})
     return result, f"Blended {names} (weights {', '.join(f'{w:.2f}' for _, w in used)})."
