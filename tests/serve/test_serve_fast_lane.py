@@ -114,3 +114,27 @@ def test_failures_are_answered_by_the_route_in_the_one_error_shape(
 
     assert response.status_code == status
     assert response.json()["error"] == error
+
+
+def test_middleware_added_after_the_app_is_built_sees_every_prediction(
+    churn_model: LoadedModel, records: list[dict[str, Any]]
+) -> None:
+    """An authentication middleware a user adds must not be skipped by the lane."""
+    app = create_app(StaticResolver({"churn": churn_model}))
+    assert app.lane_open
+    seen: list[str] = []
+
+    @app.middleware("http")
+    async def audit(request: Any, call_next: Any) -> Any:
+        seen.append(request.url.path)
+        response = await call_next(request)
+        response.headers["x-audited"] = "yes"
+        return response
+
+    assert not app.lane_open
+    with running_server(app) as url:
+        answer = httpx.post(f"{url}/v1/models/churn/predict", json=records[0])
+
+    assert answer.status_code == 200
+    assert answer.headers["x-audited"] == "yes"
+    assert seen[-1] == "/v1/models/churn/predict"

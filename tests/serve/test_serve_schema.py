@@ -168,6 +168,12 @@ def test_values_unlike_training_are_flagged_not_refused(schema: RequestSchema) -
     assert "above the training maximum 100" in warnings[2][0]["message"]
 
 
+def test_bounds_and_missing_values_are_not_flagged(schema: RequestSchema) -> None:
+    records = [record(total_charges=0.0), record(total_charges=100.0, **{"class": None})]
+
+    assert schema.warnings(schema.validate(records), len(records)) == [[], []]
+
+
 def test_the_json_schema_documents_every_field_with_an_example(schema: RequestSchema) -> None:
     document = schema.record_model.model_json_schema(by_alias=True)
 

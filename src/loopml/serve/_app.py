@@ -32,7 +32,7 @@ from loopml.serve._deps import (
     get_resolver,
     get_sink,
 )
-from loopml.serve._fast_lane import PredictFastLane
+from loopml.serve._fast_lane import ServingApp
 from loopml.serve._feedback import FeedbackSink, parse_feedback
 from loopml.serve._handlers import JSONBytesResponse, install_error_handlers
 from loopml.serve._interfaces import LoadedModel, ModelResolver, PredictionSink
@@ -72,7 +72,7 @@ async def predict(
     ``?explain=true`` adds each record's top contributions in original columns."""
     mark_served(request, model.name, model.version)
     body = await read_body(request, max_bytes)
-    payload = parse_payload(body, model.schema.column_names)
+    payload = parse_payload(body, model.schema.field_names)
     if runs_inline(model, payload, explain):
         scored = score(model, payload)
     else:
@@ -195,7 +195,7 @@ def create_app(
                 await run_in_threadpool(close)
             gc.unfreeze()
 
-    app = FastAPI(
+    app = ServingApp(  # simple predictions skip FastAPI's stack entirely
         title="loopml serving",
         description="Predictions from loopml models; each model's request schema comes from "
         "its data contract.",
@@ -216,9 +216,9 @@ def create_app(
     app.include_router(_routed.router)
     app.include_router(_admin.router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(PredictFastLane)  # outermost: simple predictions skip FastAPI entirely
     install_error_handlers(app)
     app.openapi = openapi_builder(app, lambda: app.state.resolver)  # type: ignore[method-assign]
+    app.seal()
     return app
 
 

@@ -232,7 +232,10 @@ def _lightgbm(estimator: Any, categories: list[tuple[int, list[Any]]], classifie
     def predict(X: np.ndarray, n: int) -> np.ndarray:
         raw = scorer.score(X)
         if two_classes:
-            return np.vstack((1.0 - raw, raw)).transpose()
+            out = np.empty((len(raw), 2))
+            out[:, 1] = raw
+            np.subtract(1.0, raw, out=out[:, 0])
+            return out
         return np.asarray(raw, dtype=float)
 
     return predict

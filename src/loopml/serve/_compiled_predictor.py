@@ -89,15 +89,16 @@ class ScoresPredictor(Predictor):
         scores = self._scores(values, n)
         if not self._classifier:
             return {"prediction": np.asarray(scores, dtype=float).reshape(-1).tolist()}
-        if self._positive is not None:
-            positive = self._positive
-            chosen = np.where(scores[:, positive] >= self._threshold, positive, 1 - positive)
-        else:
-            chosen = scores.argmax(axis=1)
+        by_class = scores.T.tolist()  # one list of probabilities per class
         labels = self._labels
-        out: Outputs = {"prediction": [labels[i] for i in chosen.tolist()]}
-        for i, column in enumerate(self._columns):
-            out[column] = scores[:, i].tolist()
+        if self._positive is not None:
+            threshold = self._threshold
+            yes, no = labels[self._positive], labels[1 - self._positive]
+            predicted = [yes if p >= threshold else no for p in by_class[self._positive]]
+        else:
+            predicted = [labels[i] for i in scores.argmax(axis=1).tolist()]
+        out: Outputs = {"prediction": predicted}
+        out.update(zip(self._columns, by_class, strict=True))
         return out
 
 

@@ -1,13 +1,16 @@
 """The fast lane of ``POST /v1/models/{name}/predict``: a pure ASGI handler in front of FastAPI.
 
-For a small request to a compiled or ONNX model, FastAPI's routing, dependency solving and
-middleware cost more than validating and scoring the record. The lane answers the common case
-itself, with the same body, headers, Prometheus metrics and prediction log as the FastAPI route:
-a served model name, no query string, a JSON body within the size limit that validates, at most
-:data:`~loopml.serve._predict.INLINE_RECORDS` records scored inline.
+For a small request to a compiled or ONNX model, FastAPI's own wrappers (telemetry, body limit),
+Starlette's error middleware, routing and dependency solving cost more than validating and
+scoring the record. :class:`ServingApp` therefore runs the lane before any of them. The lane
+answers the common case itself, with the same body, headers, Prometheus metrics and prediction
+log as the FastAPI route: a served model name, no query string, a JSON body within the size
+limit that validates, at most :data:`~loopml.serve._predict.INLINE_RECORDS` records scored
+inline.
 
 Everything else is handed to the FastAPI app unchanged, with the body already read replayed:
-a query string (``?explain=true``), dependency overrides (tests), an unknown model, a request
+a query string (``?explain=true``), dependency overrides (tests), middleware added to the app
+after it was built, an unknown model, a request
 that fails (400, 413, 422, 500, ...), a large batch or a scikit-learn pipeline scored in the
 thread pool. Errors therefore keep their one shape, produced in one place.
 """
@@ -18,6 +21,7 @@ import time
 from typing import Any
 
 import orjson
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loopml.errors import LoopmlError
@@ -32,8 +36,35 @@ _SUFFIX = "/predict"
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+class ServingApp(FastAPI):
+    """A FastAPI app whose simple prediction requests are answered by :class:`PredictFastLane`
+    before FastAPI's stack runs, whoever serves the app (``loopml serve``, uvicorn, a test).
+
+    Middleware added after :meth:`seal` (authentication, say) must see every request, so the
+    lane steps aside for good once there is any; so it does while dependency overrides are set.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._own_middleware = 0
+        self._lane = PredictFastLane(super().__call__, owner=self)
+
+    def seal(self) -> None:
+        """Take the middleware added so far as the app's own (the lane runs in front of it)."""
+        self._own_middleware = len(self.user_middleware)
+
+    @property
+    def lane_open(self) -> bool:
+        """Whether the fast lane may answer requests (see the class docstring)."""
+        return not self.dependency_overrides and len(self.user_middleware) == self._own_middleware
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._lane(scope, receive, send)
+
+
 class PredictFastLane:
-    """ASGI middleware answering simple prediction requests before FastAPI sees them.
+    """ASGI wrapper answering simple prediction requests before ``app`` (the FastAPI stack of
+    ``owner``, whose state holds the models, metrics and prediction sink) sees them.
 
     Contract: a request the lane answers gets exactly what the FastAPI route would send for it
     (status 200, ``application/json``, the same body), is counted in the app's metrics under
@@ -41,17 +72,17 @@ class PredictFastLane:
     The lane never answers an error itself.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, owner: ServingApp) -> None:
         self.app = app
+        self.owner = owner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = _model_name(scope)
-        owner = scope.get("app")
-        if name is None or owner is None or owner.dependency_overrides:
+        if name is None or not self.owner.lane_open:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        state = owner.state
+        state = self.owner.state
         body, complete = await _read_body(scope, receive, state.max_body_bytes)
         if body is None:  # the client went away
             return
@@ -66,7 +97,7 @@ class PredictFastLane:
         """Score and send; False (nothing sent) when the FastAPI route must answer instead."""
         try:
             model = state.resolver.resolve(name)
-            payload = parse_payload(body, model.schema.column_names)
+            payload = parse_payload(body, model.schema.field_names)
             if not runs_inline(model, payload, explain=False):
                 return False
             scored = score(model, payload)
