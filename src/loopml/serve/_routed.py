@@ -23,7 +23,7 @@ from loopml.serve._deps import get_body_limit, get_counters, get_deployments, ge
 from loopml.serve._handlers import JSONBytesResponse
 from loopml.serve._interfaces import PredictionSink
 from loopml.serve._metrics import mark_served
-from loopml.serve._predict import ScoredRequest, score
+from loopml.serve._predict import ScoredRequest, log_predictions, score
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ async def predict_deployment(
         for i, item in zip(rows, scored.body["predictions"], strict=True):
             items[i] = {"arm": arm, "model": model.ref, "model_version": model.version, **item}
         if sink is not None:
-            background.add_task(_log, sink, scored, f"{name}/{arm}")
+            background.add_task(log_predictions, sink, scored.log, f"{name}/{arm}")
         mirrored = [(k, i) for k, i in enumerate(rows) if i in mirrors]
         if mirrored and sink is not None:
             background.add_task(
@@ -103,13 +103,6 @@ def _route(
         if route.mirror is not None:
             mirrors[i] = route.mirror
     return groups, mirrors
-
-
-async def _log(sink: PredictionSink, scored: ScoredRequest, deployment: str) -> None:
-    try:
-        sink.submit(scored.log.records(deployment))
-    except Exception:
-        logger.exception("Could not hand %d prediction(s) to the log", len(scored.log.request_ids))
 
 
 async def _shadow(
@@ -138,7 +131,4 @@ async def _shadow(
         log = dataclasses.replace(
             scored.log, request_ids=ids, latency_ms=(time.perf_counter() - started) * 1000.0
         )
-        try:
-            sink.submit(log.records(f"{deployment.name}/{arm}"))
-        except Exception:
-            logger.exception("Could not log %d shadow prediction(s)", len(ids))
+        await log_predictions(sink, log, f"{deployment.name}/{arm}")
