@@ -10,9 +10,9 @@ inline.
 
 Everything else is handed to the FastAPI app unchanged, with the body already read replayed:
 a query string (``?explain=true``), dependency overrides (tests), middleware added to the app
-after it was built, an unknown model, a request
-that fails (400, 413, 422, 500, ...), a large batch or a scikit-learn pipeline scored in the
-thread pool. Errors therefore keep their one shape, produced in one place.
+after it was built, an unknown model, a request that fails (400, 413, 422, 500, ...), a large
+batch or a scikit-learn pipeline scored in the thread pool. Errors therefore keep their one
+shape, produced in one place.
 """
 
 from __future__ import annotations
