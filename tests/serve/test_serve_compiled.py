@@ -9,89 +9,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from mixed_models import FRAME, mixed_bundle, mixed_frame
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from loopml.data import ColumnSpec, DataContract
 from loopml.serve import LoadedModel
 from loopml.serve._body import Payload
 from loopml.serve._compiled_predictor import TOLERANCE
 from loopml.serve._predict import score
-from loopml.train import ModelBundle, get_family
+from loopml.train import ModelBundle
 from loopml.train._decision import CalibratedModel, ProbabilityCalibrator
 from loopml.train._ensemble import BlendedClassifier
 
-COLORS = ["red", "green", "blue", "black"]
-SIZES = ["S", "M", "L"]
-
-
-def _frame(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "age": rng.integers(18, 80, n),
-            "income": rng.normal(50.0, 15.0, n),
-            "color": rng.choice(COLORS, n, p=[0.4, 0.3, 0.28, 0.02]),
-            "size": rng.choice(SIZES, n),
-            "member": rng.choice([True, False], n),
-            "joined": pd.to_datetime("2020-01-01")
-            + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
-            + pd.to_timedelta(rng.integers(0, 24, n), unit="h"),
-        }
-    )
-    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
-    frame["size"] = frame["size"].astype(object)
-    frame.loc[rng.random(n) < 0.1, "size"] = None
-    signal = (frame.age / 40 + (frame.color == "red") + frame.income.fillna(50) / 50).to_numpy()
-    frame["score"] = signal + rng.normal(0, 0.3, n)
-    frame["label"] = np.where(signal > np.median(signal), "yes", "no")
-    frame["tier"] = pd.cut(signal, 3, labels=["low", "mid", "high"]).astype(str)
-    return frame
-
-
-FRAME = _frame(400, 0)
-
-
-def _contract(target: str) -> DataContract:
-    columns = [
-        ColumnSpec(name="age", dtype="integer", min=18, max=79),
-        ColumnSpec(name="income", dtype="float", min=0.0, max=120.0, max_null_share=0.2),
-        ColumnSpec(name="color", dtype="category", categories=COLORS),
-        ColumnSpec(name="size", dtype="category", categories=SIZES, max_null_share=0.2),
-        ColumnSpec(name="member", dtype="boolean"),
-        ColumnSpec(name="joined", dtype="datetime"),
-    ]
-    if target == "score":
-        columns.append(ColumnSpec(name="score", dtype="float", role="target"))
-    else:
-        values = sorted(FRAME[target].unique())
-        columns.append(ColumnSpec(name=target, dtype="category", role="target", categories=values))
-    return DataContract(columns=columns, target=target)
-
-
-def _bundle(family: str, task: str, params: dict[str, Any] | None = None) -> ModelBundle:
-    target = {"binary": "label", "multiclass": "tier", "regression": "score"}[task]
-    contract = _contract(target)
-    pipeline = get_family(family).build(contract, task, params, seed=0, n_jobs=1)  # type: ignore[arg-type]
-    X = FRAME[contract.feature_names]
-    if task == "regression":
-        pipeline.fit(X, FRAME[target])
-        return ModelBundle(pipeline=pipeline, contract=contract, task="regression", family=family)
-    classes = sorted(FRAME[target].unique())
-    pipeline.fit(X, FRAME[target].map({c: i for i, c in enumerate(classes)}).to_numpy())
-    return ModelBundle(
-        pipeline=pipeline,
-        contract=contract,
-        task=task,  # type: ignore[arg-type]
-        classes=classes,
-        positive_class=classes[-1] if task == "binary" else None,
-        threshold=0.45,
-        family=family,
-    )
-
 
 def _records(n: int, seed: int) -> list[dict[str, Any]]:
-    frame = _frame(n, seed)[["age", "income", "color", "size", "member", "joined"]]
+    frame = mixed_frame(n, seed)[["age", "income", "color", "size", "member", "joined"]]
     rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     records = [{str(k): v for k, v in row.items()} for row in rows]
     for i, record in enumerate(records):
@@ -125,7 +57,7 @@ CASES = [
 
 @pytest.mark.parametrize(("family", "task"), CASES)
 def test_compiled_path_equals_the_pipeline(family: str, task: str) -> None:
-    model = LoadedModel("m", 1, _bundle(family, task), background=FRAME.head(50))
+    model = LoadedModel("m", 1, mixed_bundle(family, task), background=FRAME.head(50))
     assert model.predictor.kind == "compiled", model.predictor.note
     records = _records(60, seed=1)
     _assert_same(model, records)
@@ -135,7 +67,7 @@ def test_compiled_path_equals_the_pipeline(family: str, task: str) -> None:
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_lightgbm_with_categories_as_codes_compiles(task: str) -> None:
-    bundle = _bundle("lightgbm", task, {"categories": "codes"})
+    bundle = mixed_bundle("lightgbm", task, {"categories": "codes"})
     encoded = bundle.pipeline[:-1].transform(FRAME[bundle.contract.feature_names])
     assert not any(isinstance(t, pd.CategoricalDtype) for t in encoded.dtypes)
     model = LoadedModel("m", 1, bundle, background=FRAME.head(50))
@@ -145,7 +77,7 @@ def test_lightgbm_with_categories_as_codes_compiles(task: str) -> None:
 
 
 def test_calibrated_and_blended_models_compile() -> None:
-    linear, lightgbm = _bundle("linear", "binary"), _bundle("lightgbm", "binary")
+    linear, lightgbm = mixed_bundle("linear", "binary"), mixed_bundle("lightgbm", "binary")
     calibrator = ProbabilityCalibrator("sigmoid")
     calibrator.fit(np.linspace(0.05, 0.95, 40), np.arange(40) % 3 == 0)
     blend = BlendedClassifier([linear.pipeline, lightgbm.pipeline], [0.3, 0.7])
@@ -163,7 +95,7 @@ def _strip(frame: pd.DataFrame) -> pd.DataFrame:
 def test_an_unknown_step_falls_back_to_the_pipeline_and_says_which(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    bundle = _bundle("linear", "binary")
+    bundle = mixed_bundle("linear", "binary")
     preprocess = bundle.pipeline.named_steps["preprocess"]
     categorical = preprocess.named_transformers_["categorical"]
     columns = list(categorical.feature_names_in_)
@@ -187,7 +119,7 @@ class _Skewed(Pipeline):
 
 
 def test_outputs_that_differ_from_the_pipeline_fall_back() -> None:
-    bundle = _bundle("lightgbm", "binary")
+    bundle = mixed_bundle("lightgbm", "binary")
     bundle.pipeline = _Skewed(bundle.pipeline.steps)
     model = LoadedModel("skewed", 1, bundle)
     assert model.predictor.kind == "pipeline"
@@ -198,7 +130,7 @@ def test_outputs_that_differ_from_the_pipeline_fall_back() -> None:
 def test_selection_pca_and_target_encoding_compile(family: str) -> None:
     from loopml.features import FeaturePlan, feature_steps
 
-    bundle = _bundle(family, "binary")
+    bundle = mixed_bundle(family, "binary")
     plan = FeaturePlan(
         target_encoded=("color",), target_type="binary", selection="filter", max_features=5, pca=3
     )
@@ -218,7 +150,7 @@ def test_compiled_predictions_over_http_equal_the_pipeline_and_are_logged() -> N
 
     from loopml.serve import StaticResolver, create_app, running_server
 
-    model = LoadedModel("gbm", 2, _bundle("lightgbm", "multiclass"), background=FRAME.head(50))
+    model = LoadedModel("gbm", 2, mixed_bundle("lightgbm", "multiclass"), background=FRAME.head(50))
     sink = RecordingSink()
     records = _records(12, seed=5)
     values = model.schema.validate(records)

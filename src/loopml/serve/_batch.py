@@ -33,6 +33,7 @@ from loopml.data._report import REASON_COLUMN
 from loopml.errors import DataError, InvalidInputError
 from loopml.serve._batch_checks import ContractChecks
 from loopml.serve._batch_io import ChunkWriter, open_writer
+from loopml.serve._batch_scorer import BatchScorer
 from loopml.serve._batch_sources import (
     Chunk,
     ChunkSource,
@@ -296,6 +297,7 @@ class _Job:
             on_invalid,
             progress,
         )
+        self.scorer = BatchScorer(bundle)
         self.n_rows = 0
         self.n_quarantined = 0
         self.violations: collections.Counter[str] = collections.Counter()
@@ -348,7 +350,7 @@ class _Job:
         if frame.empty:
             return frame, pd.DataFrame(columns=self.bundle.output_columns)
         try:
-            return frame, self.bundle.predict_frame(frame)
+            return frame, self.scorer.predict(frame)
         except (ValueError, TypeError) as exc:
             raise DataError(f"The model cannot score the input: {exc}") from None
 

@@ -75,7 +75,9 @@ class ParquetChunkWriter(ChunkWriter):
         for name in predicted.columns:
             table = table.append_column(str(name), pa.Array.from_pandas(predicted[name]))
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._path, table.schema)
+            self._writer = pq.ParquetWriter(
+                self._path, table.schema, use_dictionary=_dictionary_columns(table.schema)
+            )
         elif not table.schema.equals(self._writer.schema):
             table = _conform(table, self._writer.schema)
         self._writer.write_table(table)
@@ -121,6 +123,13 @@ def rows(frame: pd.DataFrame | None, batch: pa.RecordBatch | None) -> pd.DataFra
     if frame is None:
         raise ValueError("a chunk needs its rows as a frame or an Arrow batch")
     return frame
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary encoding: text and categories. Numbers are written plain; their
+    dictionaries cost a hash of every value and rarely pay off (scores are nearly all distinct)."""
+    textual = (pa.types.is_string, pa.types.is_large_string, pa.types.is_dictionary)
+    return [f.name for f in schema if any(test(f.type) for test in textual)]
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

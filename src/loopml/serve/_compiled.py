@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
@@ -26,17 +27,19 @@ from loopml.features._selection import FeatureSelector
 from loopml.serve._compiled_blocks import (
     Block,
     NotCompilableError,
-    Values,
+    Rows,
     compile_block,
     numbers,
     numeric_step,
 )
 from loopml.serve._compiled_lightgbm import BoosterScorer
+from loopml.serve._compiled_trees import CompiledTrees, compile_trees_enabled
 from loopml.train._decision import CalibratedModel
 from loopml.train._ensemble import BlendedClassifier, BlendedRegressor
 
-ScoreFn = Callable[[Values, int], np.ndarray]
-"""Validated values and the record count -> ``(n, n_classes)`` probabilities or ``(n,)`` values."""
+ScoreFn = Callable[[Rows, int], np.ndarray]
+"""Validated values (or a frame) and the record count -> ``(n, n_classes)`` probabilities or
+``(n,)`` values."""
 
 SMALL_REQUEST = 64
 """Requests of at most this many records are scored on one thread."""
@@ -44,17 +47,22 @@ SMALL_REQUEST = 64
 __all__ = ["SMALL_REQUEST", "NotCompilableError", "ScoreFn", "compile_scores"]
 
 
-def compile_scores(model: Any, specs: list[ColumnSpec], classifier: bool) -> ScoreFn:
+def compile_scores(
+    model: Any, specs: list[ColumnSpec], classifier: bool, *, batch: bool = False
+) -> ScoreFn:
     """The numpy scoring function of a fitted ``model`` reading the contract columns ``specs``.
+
+    ``batch`` tunes it for large inputs: every call may use every core, and LightGBM trees score
+    through :class:`~loopml.serve._compiled_trees.CompiledTrees` (built in the background).
 
     Raises:
         NotCompilableError: a step or estimator the compiler does not understand (named).
     """
     if isinstance(model, CalibratedModel):
-        inner = compile_scores(model.model, specs, classifier)
+        inner = compile_scores(model.model, specs, classifier, batch=batch)
         calibrator, positive = model.calibrator, model.positive_index
 
-        def calibrated(values: Values, n: int) -> np.ndarray:
+        def calibrated(values: Rows, n: int) -> np.ndarray:
             raw = inner(values, n)[:, positive]
             p = calibrator.transform(raw)
             out = np.empty((len(p), 2))
@@ -63,10 +71,10 @@ def compile_scores(model: Any, specs: list[ColumnSpec], classifier: bool) -> Sco
 
         return calibrated
     if isinstance(model, BlendedClassifier | BlendedRegressor):
-        members = [compile_scores(m, specs, classifier) for m in model.members]
+        members = [compile_scores(m, specs, classifier, batch=batch) for m in model.members]
         weights = list(model.weights)
 
-        def blended(values: Values, n: int) -> np.ndarray:
+        def blended(values: Rows, n: int) -> np.ndarray:
             return np.asarray(sum(w * m(values, n) for m, w in zip(members, weights, strict=True)))
 
         return blended
@@ -85,15 +93,15 @@ def compile_scores(model: Any, specs: list[ColumnSpec], classifier: bool) -> Sco
     else:
         name, step = transforms[0]
         raise NotCompilableError(f"step {name!r} ({type(step).__name__}) before the preprocessor")
-    predict = _estimator(estimator, categories, classifier)
+    predict = _estimator(estimator, categories, classifier, batch)
 
-    def scores(values: Values, n: int) -> np.ndarray:
+    def scores(values: Rows, n: int) -> np.ndarray:
         return predict(matrix(values, n), n)
 
     return scores
 
 
-Matrix = Callable[[Values, int], np.ndarray]
+Matrix = Callable[[Rows, int], np.ndarray]
 
 
 def _raw_numbers(estimator: Any, specs: dict[str, ColumnSpec]) -> Matrix:
@@ -129,11 +137,14 @@ def _column_transformer(
         at += block.width
     width = at
 
-    def matrix(values: Values, n: int) -> np.ndarray:
+    def matrix(values: Rows, n: int) -> np.ndarray:
         out = np.empty((n, width), dtype=np.float64)
-        for cut, block in blocks:
-            view = out[:, cut]
-            block.fill(values, n, view)
+        if isinstance(values, pd.DataFrame):
+            for cut, block in blocks:
+                block.fill_frame(values, out[:, cut])
+        else:
+            for cut, block in blocks:
+                block.fill(values, n, out[:, cut])
         return out
 
     return matrix, categories
@@ -157,7 +168,7 @@ def _after(
         mean, components = step.mean_, step.components_
         scale = np.sqrt(step.explained_variance_) if step.whiten else None
 
-        def project(values: Values, n: int) -> np.ndarray:
+        def project(values: Rows, n: int) -> np.ndarray:
             out = (matrix(values, n) - mean) @ components.T
             return out / scale if scale is not None else out
 
@@ -186,18 +197,19 @@ Predict = Callable[[np.ndarray, int], np.ndarray]
 
 
 def _estimator(
-    estimator: Any, categories: list[tuple[int, list[Any]]], classifier: bool
+    estimator: Any, categories: list[tuple[int, list[Any]]], classifier: bool, batch: bool
 ) -> Predict:
     module = type(estimator).__module__
     if module.startswith("lightgbm"):
-        return _lightgbm(estimator, categories, classifier)
+        return _lightgbm(estimator, categories, classifier, batch)
     if categories:
         raise NotCompilableError(
             f"pandas category inputs to {type(estimator).__name__} (only LightGBM reads them)"
         )
     if not isinstance(estimator, BaseEstimator):
         raise NotCompilableError(f"estimator {type(estimator).__name__}")
-    few, many = _unnamed(estimator, single_thread=True), _unnamed(estimator, single_thread=False)
+    many = _unnamed(estimator, single_thread=False)
+    few = many if batch else _unnamed(estimator, single_thread=True)
     if classifier:
         return lambda X, n: np.asarray(
             (few if n <= SMALL_REQUEST else many).predict_proba(X), dtype=float
@@ -219,7 +231,9 @@ def _unnamed(estimator: Any, *, single_thread: bool) -> Any:
     return twin
 
 
-def _lightgbm(estimator: Any, categories: list[tuple[int, list[Any]]], classifier: bool) -> Predict:
+def _lightgbm(
+    estimator: Any, categories: list[tuple[int, list[Any]]], classifier: bool, batch: bool
+) -> Predict:
     if callable(getattr(estimator, "objective", None)):
         raise NotCompilableError("LightGBM with a custom objective")
     booster = estimator.booster_
@@ -227,7 +241,11 @@ def _lightgbm(estimator: Any, categories: list[tuple[int, list[Any]]], classifie
     if [list(c) for _, c in categories] != [list(c) for c in fitted_categories]:
         raise NotCompilableError("LightGBM categories differing from the preprocessor's")
     two_classes = classifier and int(getattr(estimator, "n_classes_", 0)) == 2
-    scorer = BoosterScorer(booster, int(booster.num_feature()), SMALL_REQUEST)
+    scorer: BoosterScorer | CompiledTrees
+    if batch:
+        scorer = CompiledTrees(booster, build=compile_trees_enabled())
+    else:
+        scorer = BoosterScorer(booster, int(booster.num_feature()), SMALL_REQUEST)
 
     def predict(X: np.ndarray, n: int) -> np.ndarray:
         raw = scorer.score(X)

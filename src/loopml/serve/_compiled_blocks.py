@@ -48,6 +48,9 @@ from loopml.features._transformers import (
 Values = dict[str, list[Any]]
 """Validated request values, column by column (None for a missing value)."""
 
+Rows = Values | pd.DataFrame
+"""What a compiled model reads: request values, or a frame of the contract's columns (batch)."""
+
 ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
 """Per-column encoders whose fitted mapping is tabulated (their ``transform``, not the
 cross-fitted ``fit_transform`` of a target encoder)."""
@@ -65,6 +68,7 @@ class NotCompilableError(Exception):
 class Block(abc.ABC):
     """One ColumnTransformer entry compiled: writes ``width`` columns of the input matrix."""
 
+    columns: list[str]
     width: int
     category_columns: list[tuple[int, list[Any]]]
     """Output positions (within the block) holding pandas category codes, with the categories."""
@@ -78,9 +82,31 @@ class Block(abc.ABC):
                 encoder that errors on them).
         """
 
+    def fill_frame(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        """:meth:`fill` for the rows of ``frame`` (blocks override it with column operations)."""
+        self.fill(values_of(frame, self.columns), len(frame), out)
 
-def numbers(values: Values, columns: Sequence[str], n: int) -> np.ndarray:
-    """The columns as a float64 ``(n, len(columns))`` matrix (None -> NaN, bools -> 0/1)."""
+
+def values_of(frame: pd.DataFrame, columns: Sequence[str]) -> Values:
+    """The ``columns`` of ``frame`` as request values (Python objects, None for missing)."""
+    out: Values = {}
+    for name in columns:
+        column = frame[name].astype(object)
+        out[name] = column.where(column.notna(), None).tolist()
+    return out
+
+
+def numbers(values: Rows, columns: Sequence[str], n: int) -> np.ndarray:
+    """The columns as a float64 ``(n, len(columns))`` matrix (None -> NaN, bools -> 0/1).
+
+    A frame's columns are read as :func:`as_numbers` reads them (a non-number becomes NaN); the
+    result is always a new, writable array."""
+    if isinstance(values, pd.DataFrame):
+        out = np.empty((len(values), len(columns)), dtype=np.float64)
+        for j, name in enumerate(columns):
+            number = pd.to_numeric(values[name], errors="coerce")
+            out[:, j] = number.to_numpy(dtype=np.float64, na_value=np.nan)
+        return out
     if n == 1:
         return np.array([[values[c][0] for c in columns]], dtype=np.float64)
     return np.array([values[c] for c in columns], dtype=np.float64).T.copy()
@@ -190,6 +216,9 @@ class NumericBlock(Block):
     def fill(self, values: Values, n: int, out: np.ndarray) -> None:
         out[:, :] = _run(self.chain, numbers(values, self.columns, n))
 
+    def fill_frame(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        out[:, :] = _run(self.chain, numbers(frame, self.columns, len(frame)))
+
 
 @dataclass
 class DatetimeBlock(Block):
@@ -255,6 +284,26 @@ class TableBlock(Block):
                 out[i, at : at + width] = row
             at += width
 
+    def fill_frame(self, frame: pd.DataFrame, out: np.ndarray) -> None:
+        """Each distinct value of a column is looked up once, then spread to its rows."""
+        at = 0
+        for j, column in enumerate(self.columns):
+            width = self.widths[j]
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+            distinct = uniques.tolist()
+            if not _distinct_labels(distinct):
+                values = values_of(frame, [column])[column]
+                for i, value in enumerate(values):
+                    out[i, at : at + width] = self._row(j, self.tables[j], value)
+            else:
+                rows = np.empty((len(distinct) + 1, width), dtype=np.float64)
+                for k, value in enumerate(distinct):
+                    rows[k] = self._row(j, self.tables[j], value)
+                if (codes < 0).any():  # code -1 reads the last row: the missing value's
+                    rows[-1] = self._row(j, self.tables[j], None)
+                out[:, at : at + width] = rows[codes]
+            at += width
+
     def _row(self, j: int, table: dict[Any, np.ndarray], value: Any) -> np.ndarray:
         if value is None:
             row = self.missing[j]
@@ -271,6 +320,13 @@ class TableBlock(Block):
         if row is None:
             raise ValueError(f"Column {self.columns[j]!r} cannot be missing for this model")
         return row
+
+
+def _distinct_labels(values: list[Any]) -> bool:
+    """Whether values that ``pd.factorize`` keeps apart also label apart and vice versa: all
+    strings, or all numbers of one kind (``True == 1`` would merge values labelled differently)."""
+    kinds = {type(v) for v in values}
+    return kinds <= {str} or kinds <= {float} or kinds <= {int} or kinds <= {bool}
 
 
 def _encoder_widths(encoder: Any, n_columns: int) -> list[int]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import abc
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loopml.errors import InvalidInputError, LoopmlError
-from loopml.serve._compiled import NotCompilableError, ScoreFn, compile_scores
+from loopml.serve._compiled import NotCompilableError, compile_scores
 from loopml.serve._compiled_blocks import Values
 from loopml.serve._schema import RequestSchema
 from loopml.train._bundle import UNSUPERVISED, ModelBundle, probability_column
@@ -74,7 +75,9 @@ class PipelinePredictor(Predictor):
 class ScoresPredictor(Predictor):
     """Outputs shaped from a scoring function's probabilities or values (as ``predict_frame``)."""
 
-    def __init__(self, bundle: ModelBundle, scores: ScoreFn, kind: str) -> None:
+    def __init__(
+        self, bundle: ModelBundle, scores: Callable[[Values, int], np.ndarray], kind: str
+    ) -> None:
         self.kind = kind
         self._scores = scores
         self._classifier = bundle.is_classifier

@@ -108,9 +108,15 @@ class ModelBundle:
                 index=frame.index,
             )
         if not self.is_classifier:
-            values = np.asarray(self.pipeline.predict(X), dtype=float)
-            return pd.DataFrame({"prediction": values}, index=frame.index)
-        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
+            return self.outputs(np.asarray(self.pipeline.predict(X), dtype=float), frame.index)
+        return self.outputs(np.asarray(self.pipeline.predict_proba(X), dtype=float), frame.index)
+
+    def outputs(self, scores: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """:meth:`predict_frame`'s result from the pipeline's own scores (supervised tasks):
+        ``predict_proba`` for classifiers (one column per class), ``predict`` for regressors."""
+        if not self.is_classifier:
+            return pd.DataFrame({"prediction": np.asarray(scores, dtype=float)}, index=index)
+        proba = np.asarray(scores, dtype=float)
         labels = np.asarray(self.classes, dtype=object)
         if self.task == "binary":
             positive = self.classes.index(self.positive_class)
@@ -120,4 +126,4 @@ class ModelBundle:
         out = {"prediction": labels[chosen]}
         for i, label in enumerate(self.classes):
             out[probability_column(label)] = proba[:, i]
-        return pd.DataFrame(out, index=frame.index)
+        return pd.DataFrame(out, index=index)

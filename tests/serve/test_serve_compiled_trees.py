@@ -1,0 +1,145 @@
+"""LightGBM trees compiled to a shared library: built once per model in the background, cached,
+equal to ``Booster.predict``, and dropped when they disagree with it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from loopml.serve._compiled_trees import CompiledTrees, compile_trees_enabled
+from loopml.serve._tree_compiler import (
+    build_library,
+    compiler,
+    library_path,
+    model_text,
+    start_build,
+)
+
+pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler on PATH")
+
+
+def _data(n: int, seed: int) -> np.ndarray:
+    """Numbers and small-integer categories, with missing values, unseen and negative codes."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    X[:, 4:] = rng.integers(0, 5, size=(n, 2))
+    X[::9, 1] = np.nan
+    X[::13, 4] = np.nan
+    X[::17, 5] = 7  # a category never seen in training
+    X[::19, 4] = -1  # negative codes read as missing
+    return X
+
+
+def _booster(objective: str, rounds: int = 40) -> lgb.Booster:
+    X = _data(600, seed=0)
+    X[:, 5] = np.clip(X[:, 5], 0, 4)
+    signal = X[:, 0] + np.nan_to_num(X[:, 1]) * X[:, 2] + (X[:, 4] == 2)
+    target = {
+        "binary": (signal > 0).astype(int),
+        "multiclass": np.digitize(signal, [-0.5, 0.5]),
+        "regression": signal,
+        "poisson": np.exp(signal / 3),
+    }[objective]
+    params = {"objective": objective, "verbose": -1, "num_leaves": 15, "min_data_in_leaf": 5}
+    if objective == "multiclass":
+        params["num_class"] = 3
+    data = lgb.Dataset(X, target, categorical_feature=[4, 5])
+    return lgb.train(params, data, num_boost_round=rounds)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LOOPML_CACHE_DIR", str(tmp_path))
+    return tmp_path / "compiled-trees"
+
+
+@pytest.mark.parametrize("objective", ["binary", "multiclass", "regression", "poisson"])
+def test_compiled_trees_equal_booster_predict(cache: Path, objective: str) -> None:
+    booster = _booster(objective)
+    text = model_text(booster)
+    model_file = cache / "model.txt"
+    cache.mkdir(parents=True)
+    model_file.write_text(text)
+    build_library(model_file, library_path(text), threads=2)
+    trees = CompiledTrees(booster, threads=2, build=False)
+    X = _data(3_000, seed=1)
+    got = trees.score(X)
+    assert trees.compiled
+    expected = booster.predict(X)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_library_is_built_in_the_background_once_and_then_used(cache: Path) -> None:
+    booster = _booster("binary")
+    trees = CompiledTrees(booster, threads=1)  # starts the build
+    X = _data(500, seed=2)
+    np.testing.assert_array_equal(trees.score(X), booster.predict(X))  # LightGBM until built
+    target = library_path(model_text(booster))
+    assert not start_build(model_text(booster)), "a second build started beside the running one"
+    deadline = time.monotonic() + 120
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert target.exists(), (target.with_suffix(".log").read_text(), list(cache.iterdir()))
+    np.testing.assert_allclose(trees.score(X), booster.predict(X), rtol=1e-12, atol=1e-12)
+    assert trees.compiled
+    deadline = time.monotonic() + 10
+    while target.with_suffix(".lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(p.suffix for p in cache.iterdir()) == [".log", ".so"]  # nothing else left
+    assert not start_build(model_text(booster)), "a built library was built again"
+
+
+def test_a_library_that_disagrees_with_lightgbm_is_dropped(
+    cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other, booster = _booster("binary", rounds=10), _booster("binary", rounds=40)
+    cache.mkdir(parents=True)
+    (cache / "other.txt").write_text(model_text(other))
+    built = build_library(cache / "other.txt", library_path(model_text(other)), threads=2)
+    shutil.copy(built, library_path(model_text(booster)))  # the wrong model under this name
+    trees = CompiledTrees(booster, threads=2, build=False)
+    X = _data(800, seed=3)
+    with caplog.at_level(logging.WARNING):
+        got = trees.score(X)
+    assert not trees.compiled
+    np.testing.assert_array_equal(got, booster.predict(X))
+    assert "disagree with LightGBM" in caplog.text
+
+
+def test_a_broken_file_in_the_cache_is_reported_and_lightgbm_scores(
+    cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    booster = _booster("regression")
+    cache.mkdir(parents=True)
+    library_path(model_text(booster)).write_bytes(b"not a library")
+    trees = CompiledTrees(booster, build=False)
+    X = _data(100, seed=4)
+    with caplog.at_level(logging.WARNING):
+        np.testing.assert_array_equal(trees.score(X), booster.predict(X))
+    assert "cannot be used" in caplog.text and not trees.compiled
+
+
+def test_no_compiler_means_no_build(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(cache))  # an empty folder: no gcc, no clang
+    assert compiler() is None
+    booster = _booster("binary")
+    assert not start_build(model_text(booster))
+    assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_the_cache_key_follows_the_model_and_the_switch_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = _booster("binary", rounds=10), _booster("binary", rounds=11)
+    assert library_path(model_text(a)) != library_path(model_text(b))
+    assert library_path(model_text(a)) == library_path(model_text(a))
+    for value, enabled in (("0", False), ("off", False), ("1", True), ("", True)):
+        monkeypatch.setenv("LOOPML_COMPILE_TREES", value)
+        assert compile_trees_enabled() is enabled
