@@ -10,6 +10,8 @@ import pandas as pd
 
 from loopml.data import ColumnSpec, DataContract
 from loopml.train import ModelBundle, get_family
+from loopml.train._decision import CalibratedModel, ProbabilityCalibrator
+from loopml.train._ensemble import BlendedClassifier
 
 COLORS = ["red", "green", "blue", "black"]
 SIZES = ["S", "M", "L"]
@@ -81,3 +83,14 @@ def mixed_bundle(family: str, task: str, params: dict[str, Any] | None = None) -
         threshold=0.45,
         family=family,
     )
+
+
+def wrapped_bundles() -> list[ModelBundle]:
+    """Binary models wrapping pipelines: a calibrated LightGBM model, and a linear + LightGBM
+    blend."""
+    linear, lightgbm = mixed_bundle("linear", "binary"), mixed_bundle("lightgbm", "binary")
+    calibrator = ProbabilityCalibrator("sigmoid")
+    calibrator.fit(np.linspace(0.05, 0.95, 40), np.arange(40) % 3 == 0)
+    blend = BlendedClassifier([linear.pipeline, lightgbm.pipeline], [0.3, 0.7])
+    estimators = (CalibratedModel(lightgbm.pipeline, calibrator, 1), blend)
+    return [ModelBundle(**{**vars(linear), "pipeline": estimator}) for estimator in estimators]

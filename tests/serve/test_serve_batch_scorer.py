@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from mixed_models import mixed_bundle, mixed_frame
+from mixed_models import mixed_bundle, mixed_frame, wrapped_bundles
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -22,8 +22,6 @@ from loopml.serve._batch_scorer import BatchScorer
 from loopml.serve._compiled_predictor import TOLERANCE
 from loopml.serve._tree_compiler import compiler, library_path, model_text
 from loopml.train import ModelBundle, get_family
-from loopml.train._decision import CalibratedModel, ProbabilityCalibrator
-from loopml.train._ensemble import BlendedClassifier
 
 
 def _rows(n: int, seed: int) -> pd.DataFrame:
@@ -70,12 +68,7 @@ def test_chunks_score_as_predict_frame(
 
 
 def test_calibrated_and_blended_models_score_compiled() -> None:
-    linear, lightgbm = mixed_bundle("linear", "binary"), mixed_bundle("lightgbm", "binary")
-    calibrator = ProbabilityCalibrator("sigmoid")
-    calibrator.fit(np.linspace(0.05, 0.95, 40), np.arange(40) % 3 == 0)
-    blend = BlendedClassifier([linear.pipeline, lightgbm.pipeline], [0.3, 0.7])
-    for estimator in (CalibratedModel(lightgbm.pipeline, calibrator, 1), blend):
-        bundle = ModelBundle(**{**vars(linear), "pipeline": estimator})
+    for bundle in wrapped_bundles():
         scorer = BatchScorer(bundle)
         rows = _rows(300, seed=3)
         _assert_same(scorer.predict(rows), bundle.predict_frame(rows))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from mixed_models import FRAME, mixed_bundle, mixed_frame
+from mixed_models import FRAME, mixed_bundle, mixed_frame, wrapped_bundles
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -17,9 +17,6 @@ from loopml.serve import LoadedModel
 from loopml.serve._body import Payload
 from loopml.serve._compiled_predictor import TOLERANCE
 from loopml.serve._predict import score
-from loopml.train import ModelBundle
-from loopml.train._decision import CalibratedModel, ProbabilityCalibrator
-from loopml.train._ensemble import BlendedClassifier
 
 
 def _records(n: int, seed: int) -> list[dict[str, Any]]:
@@ -77,12 +74,7 @@ def test_lightgbm_with_categories_as_codes_compiles(task: str) -> None:
 
 
 def test_calibrated_and_blended_models_compile() -> None:
-    linear, lightgbm = mixed_bundle("linear", "binary"), mixed_bundle("lightgbm", "binary")
-    calibrator = ProbabilityCalibrator("sigmoid")
-    calibrator.fit(np.linspace(0.05, 0.95, 40), np.arange(40) % 3 == 0)
-    blend = BlendedClassifier([linear.pipeline, lightgbm.pipeline], [0.3, 0.7])
-    for estimator in (CalibratedModel(lightgbm.pipeline, calibrator, 1), blend):
-        bundle = ModelBundle(**{**vars(linear), "pipeline": estimator})
+    for bundle in wrapped_bundles():
         model = LoadedModel("m", 1, bundle)
         assert model.predictor.kind == "compiled", model.predictor.note
         _assert_same(model, _records(30, seed=2))
