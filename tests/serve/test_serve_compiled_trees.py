@@ -134,6 +134,20 @@ def test_no_compiler_means_no_build(cache: Path, monkeypatch: pytest.MonkeyPatch
     assert not cache.exists() or not any(cache.iterdir())
 
 
+def test_an_unwritable_cache_is_logged_and_lightgbm_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("LOOPML_CACHE_DIR", str(blocker))  # a file where the folder should be
+    booster = _booster("binary")
+    with caplog.at_level(logging.WARNING):
+        trees = CompiledTrees(booster)
+    assert "cannot be compiled" in caplog.text
+    X = _data(50, seed=5)
+    np.testing.assert_array_equal(trees.score(X), booster.predict(X))
+
+
 def test_the_cache_key_follows_the_model_and_the_switch_reads_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -31,6 +32,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 CACHE_ENV = "LOOPML_CACHE_DIR"
 """Overrides the cache folder (``~/.cache/loopml`` by default)."""
@@ -85,27 +88,40 @@ def library_path(text: str) -> Path:
 
 def start_build(text: str) -> bool:
     """Start building the library of ``text`` in a detached process, unless it exists, a build
-    is already running, or there is no C compiler. Returns whether a build was started.
+    is already running, there is no C compiler, or the cache cannot be written (logged).
+    Returns whether a build was started.
 
     The process outlives the caller; its output goes to ``<library>.log`` beside the library.
     """
     target = library_path(text)
     if target.exists() or compiler() is None:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.with_suffix(".lock")
-    if not _take_lock(lock):
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = target.with_suffix(".lock")
+        if not _take_lock(lock):
+            return False
+        model_file = target.with_suffix(".txt")
+        model_file.write_text(text)
+        with open(target.with_suffix(".log"), "w") as log:
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _RUN_SELF,
+                    __file__,
+                    str(model_file),
+                    str(target),
+                    str(lock),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError as exc:  # an unwritable cache, a process limit: LightGBM keeps scoring
+        logger.warning("The model's trees cannot be compiled in %s: %s", target.parent, exc)
         return False
-    model_file = target.with_suffix(".txt")
-    model_file.write_text(text)
-    with open(target.with_suffix(".log"), "w") as log:
-        subprocess.Popen(
-            [sys.executable, "-c", _RUN_SELF, __file__, str(model_file), str(target), str(lock)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     return True
 
 
