@@ -16,7 +16,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from loopml.serve._compiled import NotCompilableError, ScoreFn, compile_scores
+from loopml.serve._compiled import ScoreFn, compile_scores
 from loopml.serve._compiled_predictor import TOLERANCE
 from loopml.train._bundle import UNSUPERVISED, ModelBundle
 
@@ -47,9 +47,7 @@ class BatchScorer:
             self._scores = compile_scores(
                 bundle.pipeline, list(bundle.contract.columns), bundle.is_classifier, batch=True
             )
-        except NotCompilableError as exc:
-            self._drop(f"not compiled: {exc}")
-        except Exception as exc:  # a fitted object the compiler misread: score the slow way
+        except Exception as exc:  # NotCompilableError, or a fitted object the compiler misread
             self._drop(f"not compiled: {exc}")
 
     @property
