@@ -21,7 +21,7 @@ from loopml.serve._tree_compiler import library_path, model_text, start_build
 logger = logging.getLogger(__name__)
 
 COMPILE_ENV = "LOOPML_COMPILE_TREES"
-"""``0`` (or ``false``/``no``/``off``) keeps batch scoring on LightGBM's own predictor."""
+"""``0`` (or ``false``/``no``/``off``) stops new builds; a library already cached is still used."""
 
 CHECK_ROWS = 512
 """Rows scored both ways when a library is first used."""
