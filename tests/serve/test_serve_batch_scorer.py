@@ -20,7 +20,7 @@ from loopml.data import ColumnSpec, DataContract
 from loopml.serve import score_file
 from loopml.serve._batch_scorer import BatchScorer
 from loopml.serve._compiled_predictor import TOLERANCE
-from loopml.serve._tree_compiler import compiler, library_path, model_text
+from loopml.serve._tree_compiler import library_path, model_text
 from loopml.train import ModelBundle, get_family
 
 
@@ -132,7 +132,6 @@ def test_a_compiled_model_that_differs_is_dropped_on_the_first_chunk() -> None:
     assert not scorer.compiled and "'prediction' differs" in scorer.note
 
 
-@pytest.mark.skipif(compiler() is None, reason="no C compiler on PATH")
 def test_a_parquet_job_switches_to_the_compiled_trees_once_they_are_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,8 +2,8 @@
 
 The model is compiled as for serving (:func:`~loopml.serve._compiled.compile_scores`), in its
 batch form: preprocessing runs column by column on the chunk (a categorical column's distinct
-values are encoded once), and a LightGBM model's trees score through their compiled library
-once it is built, on every core. The first chunk is scored both ways and the compiled outputs
+values are encoded once), and a LightGBM model's trees run as machine code once they are
+compiled, on every core. The first chunk is scored both ways and the compiled outputs
 must equal ``predict_frame``'s (to :data:`~loopml.serve._compiled_predictor.TOLERANCE`);
 otherwise, and for models the compiler does not understand, every chunk goes through
 ``predict_frame`` and the reason is logged.

@@ -1,35 +1,58 @@
-"""LightGBM scoring through the model's compiled library once it is built, else ``Booster.predict``.
+"""LightGBM scoring through the model's compiled trees once they exist, else ``Booster.predict``.
 
 :class:`CompiledTrees` asks :mod:`loopml.serve._tree_compiler` for a background build when it is
-created, and checks for the library before each call, so a long job switches to it as soon as it
-appears. Before the first use, the library scores the call's first rows and must agree with
-``Booster.predict`` on them; a library that disagrees (a model feature the code generator reads
-differently) is dropped with a warning and LightGBM keeps scoring. Results therefore never depend
-on which path ran.
+created, and checks for the object before each call, so a long job switches to it as soon as it
+appears. The object is linked into the process by LLVM's loader (MCJIT), and must declare the
+model's number of features and outputs; before the first use it scores the call's first rows and
+must agree with ``Booster.predict`` on them. An object that fails either check (a model feature
+the code generator reads differently, a foreign file) is dropped with a warning and LightGBM
+keeps scoring. Results therefore never depend on which path ran.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from loopml.serve._tree_compiler import library_path, model_text, start_build
+from loopml.serve._tree_compiler import (
+    ENTRY,
+    FEATURES_SYMBOL,
+    OUTPUTS_SYMBOL,
+    library_path,
+    model_text,
+    start_build,
+    target_machine,
+    unseal,
+)
 
 logger = logging.getLogger(__name__)
 
 COMPILE_ENV = "LOOPML_COMPILE_TREES"
-"""``0`` (or ``false``/``no``/``off``) stops new builds; a library already cached is still used."""
+"""``0`` (or ``false``/``no``/``off``) stops new builds; an object already cached is still used."""
 
 CHECK_ROWS = 512
-"""Rows scored both ways when a library is first used."""
+"""Rows scored both ways when an object is first used."""
 
 RTOL, ATOL = 1e-9, 1e-12
-"""How closely the library must reproduce ``Booster.predict`` (both compute in float64)."""
+"""How closely the object must reproduce ``Booster.predict`` (both compute in float64)."""
+
+PARALLEL_ROWS = 8_192
+"""Calls with fewer rows run on the calling thread; thread hand-off costs more than it saves."""
+
+MAX_SPAN = 1 << 30
+"""Rows per call of the compiled function, whose row indices are 32-bit."""
 
 __all__ = ["COMPILE_ENV", "CompiledTrees", "compile_trees_enabled"]
+
+_Entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32)
+"""``forest_root``'s C signature; ctypes releases the GIL while it runs."""
 
 
 def compile_trees_enabled() -> bool:
@@ -42,46 +65,50 @@ class CompiledTrees:
 
     ``score(X)`` takes a float64 matrix of the booster's features and returns shape ``(n,)`` for
     one output per row, ``(n, k)`` for multiclass. ``threads`` bounds the threads of either path
-    (default: every core).
+    (default: every core). Safe to call from several threads at once.
     """
 
     def __init__(self, booster: Any, threads: int | None = None, build: bool = True) -> None:
         self._booster = booster
         self._threads = threads or os.cpu_count() or 1
+        self._features = int(booster.num_feature())
+        self._outputs = int(booster.num_model_per_iteration())
         text = model_text(booster)
         self._path = library_path(text)
-        self._predictor: Any = None
+        self._forest: _Forest | None = None
         self._usable = True
+        self._lock = threading.Lock()
         if build:
             start_build(text)
 
     @property
     def compiled(self) -> bool:
-        """Whether calls now go through the compiled library."""
-        return self._predictor is not None
+        """Whether calls now go through the compiled trees."""
+        return self._forest is not None
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        if self._predictor is None and self._usable and self._path.exists():
-            self._predictor = self._load(X)
-        if self._predictor is None:
+        forest = self._forest
+        if forest is None and self._usable and len(X) and self._path.exists():
+            with self._lock:
+                if self._forest is None and self._usable:
+                    self._forest = self._load(X)
+                forest = self._forest
+        if forest is None:
             return np.asarray(self._booster.predict(X, num_threads=self._threads))
-        return self._run(self._predictor, X)
+        return forest.score(X, self._threads)
 
-    def _run(self, predictor: Any, X: np.ndarray) -> np.ndarray:
-        import tl2cgen
-
-        matrix = tl2cgen.DMatrix(np.ascontiguousarray(X, dtype=np.float64))
-        out = np.asarray(predictor.predict(matrix)).reshape(len(X), -1)
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def _load(self, X: np.ndarray) -> Any:
-        """The library's predictor, if it loads and agrees with LightGBM on ``X``'s first rows."""
+    def _load(self, X: np.ndarray) -> _Forest | None:
+        """The compiled forest, if it loads, has the model's shape and agrees with LightGBM on
+        ``X``'s first rows."""
         try:
-            import tl2cgen
-
-            predictor = tl2cgen.Predictor(str(self._path), nthread=self._threads)
+            forest = _Forest(self._path)
+            if (forest.features, forest.outputs) != (self._features, self._outputs):
+                raise ValueError(
+                    f"it takes {forest.features} features and gives {forest.outputs} outputs, "
+                    f"the model {self._features} and {self._outputs}"
+                )
             sample = X[:CHECK_ROWS]
-            ours = self._run(predictor, sample)
+            ours = forest.score(sample, 1)
         except Exception as exc:  # a broken or foreign file in the cache
             self._usable = False
             logger.warning("The compiled trees at %s cannot be used: %s", self._path, exc)
@@ -96,4 +123,51 @@ class CompiledTrees:
             )
             return None
         logger.info("Scoring with the compiled trees at %s", self._path)
-        return predictor
+        return forest
+
+
+class _Forest:
+    """A compiled object linked into this process: its entry point and declared shape."""
+
+    def __init__(self, path: Path) -> None:
+        import llvmlite.binding as llvm
+
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target_machine())
+        engine.add_object_file(llvm.ObjectFileRef.from_data(unseal(path.read_bytes())))
+        engine.finalize_object()
+        addresses = [engine.get_global_value_address(s) for s in (FEATURES_SYMBOL, OUTPUTS_SYMBOL)]
+        entry = engine.get_function_address(ENTRY)
+        if not entry or not all(addresses):
+            raise ValueError(f"it lacks {ENTRY} or its shape")
+        self._engine = engine  # owns the code: it lives as long as this object
+        self.features, self.outputs = (ctypes.c_int32.from_address(a).value for a in addresses)
+        self._entry = _Entry(entry)
+
+    def score(self, X: np.ndarray, threads: int) -> np.ndarray:
+        """Outputs of the rows of ``X`` (shape as ``Booster.predict``), on up to ``threads``."""
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != self.features:
+            raise ValueError(f"expected rows of {self.features} features, got {rows.shape}")
+        n = len(rows)
+        out = np.empty((n, self.outputs))
+        step = min(MAX_SPAN, -(-n // threads) if n >= PARALLEL_ROWS else n) or 1
+        spans = [(start, min(start + step, n)) for start in range(0, n, step)]
+        data, target = rows.ctypes.data, out.ctypes.data
+        if len(spans) == 1:
+            self._entry(data, target, *spans[0])
+        else:
+            list(_pool(threads).map(lambda span: self._entry(data, target, *span), spans))
+        return out[:, 0] if self.outputs == 1 else out
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``threads`` threads (the compiled code releases the GIL)."""
+    with _pools_lock:
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="loopml-trees")
+        return pool
