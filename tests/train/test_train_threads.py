@@ -74,3 +74,34 @@ def test_thread_count_does_not_change_lightgbm_predictions() -> None:
         for n in (1, 2)
     )
     assert np.array_equal(one, two)
+
+
+def test_a_model_refit_on_one_thread_is_saved_with_the_sessions_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Busy cores at training time must not leave later scoring jobs on one thread."""
+    from train_support import contract_for, signal_frame
+
+    from loopml.train import train_candidates
+
+    monkeypatch.setattr(_session.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    frame = signal_frame()
+    options: dict[str, Any] = {"cv_folds": 2, "time_budget": 60.0, "task": "binary", "n_jobs": 2}
+    result = train_candidates(frame, contract_for(frame, "label"), families=["lightgbm"], **options)
+    model = result.candidate("lightgbm").bundle.pipeline.steps[-1][1]
+    assert model.n_jobs == 2
+
+
+def test_threads_are_restored_inside_calibrated_models_and_blends() -> None:
+    from loopml.train._decision import CalibratedModel
+    from loopml.train._ensemble import BlendedClassifier
+    from loopml.train._finish import restore_threads
+
+    def pipeline() -> Pipeline:
+        return Pipeline([("model", LGBMClassifier(n_jobs=1))])
+
+    calibrated = CalibratedModel(pipeline(), None, 1)  # type: ignore[arg-type]
+    blend = BlendedClassifier([pipeline(), calibrated], [0.5, 0.5])
+    restore_threads(blend, 2)
+    assert blend.members[0].steps[-1][1].n_jobs == 2
+    assert calibrated.model.steps[-1][1].n_jobs == 2

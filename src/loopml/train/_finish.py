@@ -149,11 +149,16 @@ def make_bundle(
     oof: np.ndarray,
     extra: dict[str, Any],
 ) -> ModelBundle:
-    """The bundle of a refitted ``model``: threshold from ``oof``, latency, metadata."""
+    """The bundle of a refitted ``model``: threshold from ``oof``, latency, metadata.
+
+    The saved model gets the session's ``n_jobs`` back: a refit on one thread because the cores
+    were busy must not leave every later evaluation, monitoring or scoring job on one thread.
+    """
     data = session.data
     result.latency_ms_p50, result.latency_ms_p99 = latency_ms(
         model, data.X.iloc[:1], session.n_classes, min(1.0, max(0.05, 0.02 * session.time_budget))
     )
+    restore_threads(model, session.n_jobs)
     threshold, strategy = 0.5, "fixed"
     if session.task == "binary":
         rows = predicted_rows(oof)
@@ -183,6 +188,21 @@ def make_bundle(
             **extra,
         },
     )
+
+
+def restore_threads(model: Any, n_jobs: int) -> None:
+    """Set the threads of every fitted estimator in ``model`` that has them to ``n_jobs`` (in
+    place): the final step of each pipeline, inside calibrated models and blends."""
+    for inner in ("model", "members"):
+        nested = getattr(model, inner, None)
+        for part in nested if isinstance(nested, list) else [nested]:
+            if part is not None and part is not model:
+                restore_threads(part, n_jobs)
+    steps = getattr(model, "steps", None)
+    estimator = steps[-1][1] if steps else model
+    threads = getattr(estimator, "n_jobs", None)
+    if isinstance(threads, int) and threads != n_jobs and hasattr(estimator, "set_params"):
+        estimator.set_params(n_jobs=n_jobs)
 
 
 def exceeds_latency(session: Session, result: CandidateResult) -> bool:
