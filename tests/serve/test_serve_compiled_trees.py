@@ -4,7 +4,10 @@ equal to ``Booster.predict``, and dropped when they disagree with it or do not f
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -189,3 +192,22 @@ def test_the_cache_key_follows_the_model_and_the_switch_reads_the_environment(
     for value, enabled in (("0", False), ("off", False), ("1", True), ("", True)):
         monkeypatch.setenv("LOOPML_COMPILE_TREES", value)
         assert compile_trees_enabled() is enabled
+
+
+def test_a_lock_left_by_a_build_that_died_is_taken_over_and_a_live_one_is_not(
+    cache: Path,
+) -> None:
+    booster = _booster("binary", rounds=5)
+    text = model_text(booster)
+    lock = library_path(text).with_suffix(".lock")
+    cache.mkdir(parents=True)
+    lock.write_text(str(os.getpid()))  # a build running in a live process
+    assert not start_build(text)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))  # a build whose process is gone
+    assert start_build(text)
+    deadline = time.monotonic() + 120
+    while not library_path(text).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert library_path(text).exists(), library_path(text).with_suffix(".log").read_text()

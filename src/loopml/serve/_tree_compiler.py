@@ -49,7 +49,8 @@ CACHE_ENV = "LOOPML_CACHE_DIR"
 """Overrides the cache folder (``~/.cache/loopml`` by default)."""
 
 STALE_LOCK_SECONDS = 600.0
-"""A build lock older than this belongs to a build that died; a new build may start."""
+"""A build lock older than this is taken over whatever it says (a build takes seconds). A lock
+naming a build process that no longer runs is taken over at once."""
 
 TREES_PER_BLOCK = 10
 """Trees inlined into one block function (see the module's docstring for the measurements)."""
@@ -147,13 +148,16 @@ def start_build(text: str) -> bool:
         model_file.write_text(text)
         arguments = [str(model_file), str(target), str(lock)]
         with open(target.with_suffix(".log"), "w") as log:
-            subprocess.Popen(
+            builder = subprocess.Popen(
                 [sys.executable, "-c", _RUN_SELF, __file__, *arguments],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        # The lock names its builder (it may be gone already, if the build was that quick).
+        with contextlib.suppress(FileNotFoundError), open(lock, "r+") as held:
+            held.write(str(builder.pid))
     except OSError as exc:  # an unwritable cache, a process limit: LightGBM keeps scoring
         logger.warning("The model's trees cannot be compiled in %s: %s", target.parent, exc)
         return False
@@ -277,15 +281,38 @@ def _host_features() -> str:
 
 
 def _take_lock(lock: Path) -> bool:
-    """Create ``lock`` exclusively; a lock left by a build that died long ago is taken over."""
+    """Create ``lock`` exclusively; a lock left by a build that died is taken over."""
     with contextlib.suppress(FileNotFoundError):
-        if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+        if _stale(lock):
             lock.unlink()
     try:
         os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
         return False
     return True
+
+
+def _stale(lock: Path) -> bool:
+    """Whether ``lock`` is too old, or names a build process that is gone.
+
+    Raises:
+        FileNotFoundError: the lock disappeared meanwhile (its build finished).
+    """
+    if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+        return True
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except ValueError:  # not written by this module: let the age decide
+        return False
+    if pid <= 0:
+        return False  # taken a moment ago; the builder's number is being written
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
 
 
 def _version(name: str) -> str:
