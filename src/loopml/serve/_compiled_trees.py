@@ -12,6 +12,7 @@ keeps scoring. Results therefore never depend on which path ran.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import threading
@@ -156,18 +157,12 @@ class _Forest:
         if len(spans) == 1:
             self._entry(data, target, *spans[0])
         else:
-            list(_pool(threads).map(lambda span: self._entry(data, target, *span), spans))
+            list(_pool().map(lambda span: self._entry(data, target, *span), spans))
         return out[:, 0] if self.outputs == 1 else out
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """A process-wide pool of ``threads`` threads (the compiled code releases the GIL)."""
-    with _pools_lock:
-        pool = _pools.get(threads)
-        if pool is None:
-            pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="loopml-trees")
-        return pool
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """The process's pool for compiled trees, a thread per core (the compiled code releases the
+    GIL); a call splits its rows into at most ``threads`` spans, which bounds its share."""
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="loopml-trees")
