@@ -4,7 +4,6 @@ family and column kind, and back on the pipeline when the compiled model is not 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from loopml.data import ColumnSpec, DataContract
 from loopml.serve import score_file
 from loopml.serve._batch_scorer import BatchScorer
 from loopml.serve._compiled_predictor import TOLERANCE
-from loopml.serve._tree_compiler import library_path, model_text
 from loopml.train import ModelBundle, get_family
 
 
@@ -132,7 +130,7 @@ def test_a_compiled_model_that_differs_is_dropped_on_the_first_chunk() -> None:
     assert not scorer.compiled and "'prediction' differs" in scorer.note
 
 
-def test_a_parquet_job_switches_to_the_compiled_trees_once_they_are_built(
+def test_a_parquet_job_scores_lightgbm_through_the_tables_from_its_first_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("LOOPML_CACHE_DIR", str(tmp_path / "cache"))
@@ -140,22 +138,14 @@ def test_a_parquet_job_switches_to_the_compiled_trees_once_they_are_built(
     bundle = mixed_bundle("lightgbm", "multiclass")
     rows = _rows(900, seed=7)
     rows.to_parquet(tmp_path / "in.parquet")
-    library = library_path(model_text(bundle.pipeline.steps[-1][1].booster_))
     options: dict[str, Any] = {"chunk_rows": 300, "on_invalid": "warn"}
-
-    score_file(bundle, tmp_path / "in.parquet", tmp_path / "first.parquet", **options)
-    deadline = time.monotonic() + 120
-    while not library.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert library.exists(), library.with_suffix(".log").read_text()
     with caplog.at_level(logging.INFO, logger="loopml.serve._compiled_trees"):
-        score_file(bundle, tmp_path / "in.parquet", tmp_path / "second.parquet", **options)
-    assert "Scoring with the compiled trees" in caplog.text
-
+        score_file(bundle, tmp_path / "in.parquet", tmp_path / "out.parquet", **options)
+    assert "Scoring with the model's trees as bit-vector tables" in caplog.text
+    assert not (tmp_path / "cache").exists()  # no machine code was built for this model
     expected = bundle.predict_frame(rows)
-    for name in ("first", "second"):
-        output = pd.read_parquet(tmp_path / f"{name}.parquet")
-        _assert_same(output[expected.columns], expected)
+    output = pd.read_parquet(tmp_path / "out.parquet")
+    _assert_same(output[expected.columns], expected)
 
 
 def test_parquet_output_dictionary_encodes_text_only(tmp_path: Path) -> None:

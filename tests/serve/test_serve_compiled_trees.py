@@ -62,7 +62,7 @@ def test_compiled_trees_equal_booster_predict(cache: Path, objective: str) -> No
     cache.mkdir(parents=True)
     model_file.write_text(text)
     build_library(model_file, library_path(text))
-    trees = CompiledTrees(booster, threads=2, build=False)
+    trees = CompiledTrees(booster, threads=2, build=False, tables=False)
     X = _data(3_000, seed=1)
     got = trees.score(X)
     assert trees.compiled
@@ -73,7 +73,7 @@ def test_compiled_trees_equal_booster_predict(cache: Path, objective: str) -> No
 
 def test_the_library_is_built_in_the_background_once_and_then_used(cache: Path) -> None:
     booster = _booster("binary")
-    trees = CompiledTrees(booster, threads=1)  # starts the build
+    trees = CompiledTrees(booster, threads=1, tables=False)  # starts the build
     X = _data(500, seed=2)
     np.testing.assert_array_equal(trees.score(X), booster.predict(X))  # LightGBM until built
     target = library_path(model_text(booster))
@@ -99,7 +99,7 @@ def test_a_library_that_disagrees_with_lightgbm_is_dropped(
     (cache / "other.txt").write_text(model_text(other))
     built = build_library(cache / "other.txt", library_path(model_text(other)))
     shutil.copy(built, library_path(model_text(booster)))  # the wrong model under this name
-    trees = CompiledTrees(booster, threads=2, build=False)
+    trees = CompiledTrees(booster, threads=2, build=False, tables=False)
     X = _data(800, seed=3)
     with caplog.at_level(logging.WARNING):
         got = trees.score(X)
@@ -125,7 +125,7 @@ def test_a_broken_file_in_the_cache_is_reported_and_lightgbm_scores(
         "altered": sealed[:-64] + bytes(64),
     }[damage]
     target.write_bytes(broken)
-    trees = CompiledTrees(booster, build=False)
+    trees = CompiledTrees(booster, build=False, tables=False)
     X = _data(100, seed=4)
     with caplog.at_level(logging.WARNING):
         np.testing.assert_array_equal(trees.score(X), booster.predict(X))
@@ -147,7 +147,7 @@ def test_an_object_built_for_other_features_is_refused_before_it_runs(
     (cache / "narrow.txt").write_text(model_text(narrow))
     built = build_library(cache / "narrow.txt", library_path(model_text(narrow)))
     shutil.copy(built, library_path(model_text(booster)))
-    trees = CompiledTrees(booster, build=False)
+    trees = CompiledTrees(booster, build=False, tables=False)
     X = _data(200, seed=9)
     with caplog.at_level(logging.WARNING):
         np.testing.assert_array_equal(trees.score(X), booster.predict(X))
@@ -163,7 +163,7 @@ def test_large_inputs_are_split_across_threads_with_the_same_results(cache: Path
     X = _data(20_001, seed=10)  # above the parallel threshold, not a multiple of the threads
     expected = booster.predict(X)
     for threads in (1, 2, 3):
-        trees = CompiledTrees(booster, threads=threads, build=False)
+        trees = CompiledTrees(booster, threads=threads, build=False, tables=False)
         np.testing.assert_allclose(trees.score(X), expected, rtol=1e-12, atol=1e-12)
         assert trees.compiled
     assert trees.score(X[:0]).shape == (0, 3)
@@ -177,7 +177,7 @@ def test_an_unwritable_cache_is_logged_and_lightgbm_scores(
     monkeypatch.setenv("LOOPML_CACHE_DIR", str(blocker))  # a file where the folder should be
     booster = _booster("binary")
     with caplog.at_level(logging.WARNING):
-        trees = CompiledTrees(booster)
+        trees = CompiledTrees(booster, tables=False)
     assert "cannot be compiled" in caplog.text
     X = _data(50, seed=5)
     np.testing.assert_array_equal(trees.score(X), booster.predict(X))

@@ -1,12 +1,16 @@
-"""LightGBM scoring through the model's compiled trees once they exist, else ``Booster.predict``.
+"""LightGBM scoring through the model's trees as tables or machine code, else ``Booster.predict``.
 
-:class:`CompiledTrees` asks :mod:`loopml.serve._tree_compiler` for a background build when it is
-created, and checks for the object before each call, so a long job switches to it as soon as it
-appears. The object is linked into the process by LLVM's loader (MCJIT), and must declare the
-model's number of features and outputs; before the first use it scores the call's first rows and
-must agree with ``Booster.predict`` on them. An object that fails either check (a model feature
-the code generator reads differently, a foreign file) is dropped with a warning and LightGBM
-keeps scoring. Results therefore never depend on which path ran.
+:class:`CompiledTrees` first lays the trees out as bit-vector tables
+(:mod:`loopml.serve._tree_tables`, a fraction of a second), which score fastest. A model they
+cannot hold (trees of more than 64 leaves, say) is compiled to machine code instead: it asks
+:mod:`loopml.serve._tree_compiler` for a background build when it is created, and checks for the
+object before each call, so a long job switches to it as soon as it appears. The object is
+linked into the process by LLVM's loader (MCJIT), and must declare the model's number of features
+and outputs. Before their first use, tables or object score the call's
+first rows and must agree with ``Booster.predict`` on them. Tables that fail go over to the
+machine-code path; an object that fails (a model feature the code generator reads differently, a
+foreign file) is dropped with a warning and LightGBM keeps scoring. Results therefore never depend
+on which path ran.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from loopml.serve._tree_compiler import (
     target_machine,
     unseal,
 )
+from loopml.serve._tree_tables import TreeTables, UnsupportedModel, build_tables
 
 logger = logging.getLogger(__name__)
 
@@ -65,22 +70,34 @@ class CompiledTrees:
     """Outputs of a fitted ``lightgbm.Booster``, as ``booster.predict(X)`` returns them.
 
     ``score(X)`` takes a float64 matrix of the booster's features and returns shape ``(n,)`` for
-    one output per row, ``(n, k)`` for multiclass. ``threads`` bounds the threads of either path
-    (default: every core). Safe to call from several threads at once.
+    one output per row, ``(n, k)`` for multiclass. ``threads`` bounds the threads of every path
+    (default: every core). ``tables=False`` skips the tables, ``build=False`` starts no build of
+    machine code (one already cached is still used). Safe to call from several threads at once.
     """
 
-    def __init__(self, booster: Any, threads: int | None = None, build: bool = True) -> None:
+    def __init__(
+        self, booster: Any, threads: int | None = None, build: bool = True, tables: bool = True
+    ) -> None:
         self._booster = booster
         self._threads = threads or os.cpu_count() or 1
         self._features = int(booster.num_feature())
         self._outputs = int(booster.num_model_per_iteration())
-        text = model_text(booster)
-        self._path = library_path(text)
-        self._forest: _Forest | None = None
+        self._text = model_text(booster)
+        self._path = library_path(self._text)
+        self._build = build
+        self._tables = _tables(self._text) if tables else None
+        self._forest: _Forest | _TableForest | None = None
         self._usable = True
         self._lock = threading.Lock()
-        if build:
-            start_build(text)
+        if self._tables is None and build:
+            start_build(self._text)
+
+    @property
+    def kind(self) -> str:
+        """``tables``, ``machine code`` or ``lightgbm``: what scores calls now."""
+        if isinstance(self._forest, _TableForest):
+            return "tables"
+        return "lightgbm" if self._forest is None else "machine code"
 
     @property
     def compiled(self) -> bool:
@@ -89,7 +106,8 @@ class CompiledTrees:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         forest = self._forest
-        if forest is None and self._usable and len(X) and self._path.exists():
+        ready = self._tables is not None or self._path.exists()
+        if forest is None and self._usable and len(X) and ready:
             with self._lock:
                 if self._forest is None and self._usable:
                     self._forest = self._load(X)
@@ -98,9 +116,24 @@ class CompiledTrees:
             return np.asarray(self._booster.predict(X, num_threads=self._threads))
         return forest.score(X, self._threads)
 
-    def _load(self, X: np.ndarray) -> _Forest | None:
-        """The compiled forest, if it loads, has the model's shape and agrees with LightGBM on
-        ``X``'s first rows."""
+    def _load(self, X: np.ndarray) -> _Forest | _TableForest | None:
+        """The tables or the compiled forest, if it loads, has the model's shape and agrees with
+        LightGBM on ``X``'s first rows."""
+        if self._tables is not None:
+            tables = _TableForest(self._tables)
+            expected = np.asarray(self._booster.predict(X[:CHECK_ROWS], num_threads=self._threads))
+            got = tables.score(X[:CHECK_ROWS], 1)
+            if got.shape == expected.shape and np.allclose(got, expected, rtol=RTOL, atol=ATOL):
+                logger.info("Scoring with the model's trees as bit-vector tables")
+                return tables
+            logger.warning("The trees' tables disagree with LightGBM; compiling them instead.")
+            self._tables = None
+            if self._build:
+                start_build(self._text)
+            return self._forest_from_file(X) if self._path.exists() else None
+        return self._forest_from_file(X)
+
+    def _forest_from_file(self, X: np.ndarray) -> _Forest | None:
         try:
             forest = _Forest(self._path)
             if (forest.features, forest.outputs) != (self._features, self._outputs):
@@ -127,6 +160,43 @@ class CompiledTrees:
         return forest
 
 
+def _tables(text: str) -> TreeTables | None:
+    """The model's trees as tables, or ``None`` (logged) when the layout cannot hold them."""
+    try:
+        return build_tables(text)
+    except UnsupportedModel as exc:
+        logger.info("The trees are compiled to machine code: no tables for them, as %s.", exc)
+        return None
+
+
+class _TableForest:
+    """:class:`~loopml.serve._tree_tables.TreeTables` scoring, rows split across threads."""
+
+    def __init__(self, tables: TreeTables) -> None:
+        self._tables = tables
+
+    def score(self, X: np.ndarray, threads: int) -> np.ndarray:
+        tables = self._tables
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != tables.n_features:
+            raise ValueError(f"expected rows of {tables.n_features} features, got {rows.shape}")
+        n = len(rows)
+        out = np.empty((n, tables.n_outputs))
+        spans = _spans(n, threads)
+        if len(spans) == 1:
+            tables.raw_scores_into(rows, out, 0, n)
+        else:
+            list(_pool().map(lambda s: tables.raw_scores_into(rows, out[s[0] : s[1]], *s), spans))
+        tables.transform(out)
+        return out[:, 0] if tables.n_outputs == 1 else out
+
+
+def _spans(n: int, threads: int) -> list[tuple[int, int]]:
+    """``n`` rows in up to ``threads`` spans (one below :data:`PARALLEL_ROWS`)."""
+    step = min(MAX_SPAN, -(-n // threads) if n >= PARALLEL_ROWS else n) or 1
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
 class _Forest:
     """A compiled object linked into this process: its entry point and declared shape."""
 
@@ -151,8 +221,7 @@ class _Forest:
             raise ValueError(f"expected rows of {self.features} features, got {rows.shape}")
         n = len(rows)
         out = np.empty((n, self.outputs))
-        step = min(MAX_SPAN, -(-n // threads) if n >= PARALLEL_ROWS else n) or 1
-        spans = [(start, min(start + step, n)) for start in range(0, n, step)]
+        spans = _spans(n, threads)
         data, target = rows.ctypes.data, out.ctypes.data
         if len(spans) == 1:
             self._entry(data, target, *spans[0])
