@@ -11,7 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from loopml.serve._compiled_trees import CompiledTrees
+from loopml.serve._compiled_trees import CompiledTrees, TableScorer
 from loopml.serve._tree_compiler import model_text
 from loopml.serve._tree_tables import BLOCK, UnsupportedModel, build_tables
 
@@ -93,6 +93,12 @@ def test_tables_give_booster_predict_for_every_objective(name: str) -> None:
     got = tables.transform(raw)
     expected = booster.predict(X).reshape(len(X), -1)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    serving = TableScorer(build_tables(model_text(booster)))  # records one by one, as served
+    for i in range(0, len(X), 37):
+        one = serving.score(X[i : i + 1]).reshape(1, -1)
+        np.testing.assert_allclose(one, expected[i : i + 1], rtol=1e-12, atol=1e-15)
+    few = serving.score(X[:5])
+    np.testing.assert_allclose(few.reshape(5, -1), expected[:5], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -94,12 +94,16 @@ def column_failures(spec: ColumnSpec, values: Column) -> list[Failure]:
     numbers = _as_numbers(values)
     if numbers is not None:
         return _numeric_failures(spec, numbers)
-    if isinstance(values, pa.Array) and pa.types.is_string(values.type) and _only_categories(spec):
-        allowed = pa.array(spec.categories or [], type=pa.string())
+    if isinstance(values, pa.Array) and _is_text(values.type) and _only_categories(spec):
+        allowed = pa.array(spec.categories or [], type=values.type)
         passed = pc.or_(pc.is_in(values, value_set=allowed), pc.is_null(values))
         return [("allowed_categories", ~passed.to_numpy(zero_copy_only=False))]
     series = values.to_pandas() if isinstance(values, pa.Array) else values
     return _pandas_failures(spec, series.reset_index(drop=True))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _only_categories(spec: ColumnSpec) -> bool:

@@ -33,7 +33,12 @@ from loopml.serve._compiled_blocks import (
     numeric_step,
 )
 from loopml.serve._compiled_lightgbm import BoosterScorer
-from loopml.serve._compiled_trees import CompiledTrees, compile_trees_enabled
+from loopml.serve._compiled_trees import (
+    CompiledTrees,
+    TableScorer,
+    compile_trees_enabled,
+    tables_for,
+)
 from loopml.train._decision import CalibratedModel
 from loopml.train._ensemble import BlendedClassifier, BlendedRegressor
 
@@ -52,8 +57,11 @@ def compile_scores(
 ) -> ScoreFn:
     """The numpy scoring function of a fitted ``model`` reading the contract columns ``specs``.
 
-    ``batch`` tunes it for large inputs: every call may use every core, and LightGBM trees score
-    through :class:`~loopml.serve._compiled_trees.CompiledTrees` (built in the background).
+    LightGBM trees score through their bit-vector tables where the layout holds them
+    (:class:`~loopml.serve._compiled_trees.TableScorer`), else through LightGBM's single-row API.
+    ``batch`` tunes it for large inputs: every call may use every core, and the trees score
+    through :class:`~loopml.serve._compiled_trees.CompiledTrees` (tables, or machine code built
+    in the background).
 
     Raises:
         NotCompilableError: a step or estimator the compiler does not understand (named).
@@ -241,9 +249,11 @@ def _lightgbm(
     if [list(c) for _, c in categories] != [list(c) for c in fitted_categories]:
         raise NotCompilableError("LightGBM categories differing from the preprocessor's")
     two_classes = classifier and int(getattr(estimator, "n_classes_", 0)) == 2
-    scorer: BoosterScorer | CompiledTrees
+    scorer: BoosterScorer | CompiledTrees | TableScorer
     if batch:
         scorer = CompiledTrees(booster, build=compile_trees_enabled())
+    elif (tables := tables_for(booster)) is not None:
+        scorer = TableScorer(tables)
     else:
         scorer = BoosterScorer(booster, int(booster.num_feature()), SMALL_REQUEST)
 

@@ -104,7 +104,11 @@ def numbers(values: Rows, columns: Sequence[str], n: int) -> np.ndarray:
     if isinstance(values, pd.DataFrame):
         out = np.empty((len(values), len(columns)), dtype=np.float64)
         for j, name in enumerate(columns):
-            number = pd.to_numeric(values[name], errors="coerce")
+            column = values[name]
+            if column.dtype == np.float64:  # already numbers, missing ones already NaN
+                out[:, j] = column.to_numpy()
+                continue
+            number = pd.to_numeric(column, errors="coerce")
             out[:, j] = number.to_numpy(dtype=np.float64, na_value=np.nan)
         return out
     if n == 1:
