@@ -179,7 +179,7 @@ def test_warn_scores_every_row_and_counts_the_violations(
     }
 
 
-@pytest.mark.parametrize("layout", ["pandas", "arrow", "arrow-dictionary"])
+@pytest.mark.parametrize("layout", ["pandas", "arrow", "arrow-dictionary", "arrow-large-string"])
 def test_chunk_checks_give_the_verdicts_of_validate(
     sample: pd.DataFrame, churn_bundle: ModelBundle, layout: str
 ) -> None:
@@ -197,6 +197,16 @@ def test_chunk_checks_give_the_verdicts_of_validate(
                 "contract",
                 table.column("contract").dictionary_encode(),
             )
+        if layout == "arrow-large-string":  # as pandas' own Parquet files store text
+            table = table.cast(
+                pa.schema(
+                    [
+                        f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f
+                        for f in table.schema
+                    ]
+                )
+            )
+            assert pa.types.is_large_string(table.schema.field("contract").type)
         chunk = table.combine_chunks().to_batches()[0]
     report = validate(frame, churn_bundle.contract)
 
