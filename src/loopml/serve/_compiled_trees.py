@@ -22,7 +22,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,9 @@ from loopml.serve._tree_compiler import (
     target_machine,
     unseal,
 )
-from loopml.serve._tree_tables import TreeTables, UnsupportedModel, build_tables, transform_row
+
+if TYPE_CHECKING:  # the tables' module imports numba: only when a LightGBM model is scored
+    from loopml.serve._tree_tables import TreeTables
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +171,10 @@ class TableScorer:
     """
 
     def __init__(self, tables: TreeTables) -> None:
+        from loopml.serve._tree_tables import transform_row
+
         self._tables = tables
+        self._transform_row = transform_row
 
     def score(self, X: np.ndarray) -> np.ndarray:
         tables = self._tables
@@ -179,7 +184,8 @@ class TableScorer:
         raw = np.empty((len(rows), tables.n_outputs))
         tables.raw_scores_into(rows, raw, 0, len(rows))
         if len(rows) == 1:
-            out = np.array([transform_row(tables.objective, tables.average_over, raw[0].tolist())])
+            row = raw[0].tolist()
+            out = np.array([self._transform_row(tables.objective, tables.average_over, row)])
         else:
             out = tables.transform(raw)
         return out[:, 0] if tables.n_outputs == 1 else out
@@ -192,6 +198,8 @@ def tables_for(booster: Any) -> TreeTables | None:
 
 def _tables(text: str) -> TreeTables | None:
     """The model's trees as tables, or ``None`` (logged) when the layout cannot hold them."""
+    from loopml.serve._tree_tables import UnsupportedModel, build_tables
+
     try:
         return build_tables(text)
     except UnsupportedModel as exc:
