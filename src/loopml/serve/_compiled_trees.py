@@ -171,10 +171,10 @@ class TableScorer:
     """
 
     def __init__(self, tables: TreeTables) -> None:
-        from loopml.serve._tree_tables import transform_row
+        from loopml.serve._tree_tables import row_transform
 
         self._tables = tables
-        self._transform_row = transform_row
+        self._transform_row = row_transform(tables.objective, tables.average_over)
 
     def score(self, X: np.ndarray) -> np.ndarray:
         tables = self._tables
@@ -184,8 +184,7 @@ class TableScorer:
         raw = np.empty((len(rows), tables.n_outputs))
         tables.raw_scores_into(rows, raw, 0, len(rows))
         if len(rows) == 1:
-            row = raw[0].tolist()
-            out = np.array([self._transform_row(tables.objective, tables.average_over, row)])
+            out = np.array([self._transform_row(raw[0].tolist())])
         else:
             out = tables.transform(raw)
         return out[:, 0] if tables.n_outputs == 1 else out

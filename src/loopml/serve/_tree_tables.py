@@ -28,6 +28,7 @@ LLVM path instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -377,28 +378,39 @@ def _transform(objective: str, raw: np.ndarray) -> np.ndarray:
     raise UnsupportedModel(f"its objective {name!r} has no known output transform here")
 
 
-def transform_row(objective: str, average_over: int, raw: list[float]) -> list[float]:
+def row_transform(objective: str, average_over: int) -> Callable[[list[float]], list[float]]:
     """:func:`_transform` for one row, in plain floats (numpy's per-call costs would be most of a
-    single record's time); same formulas, so the results agree to the last bits or so."""
-    if average_over > 1:
-        raw = [value / average_over for value in raw]
+    single record's time); the same formulas, so results agree to the last bit or so.
+
+    Raises:
+        UnsupportedModel: the objective has no known transform.
+    """
+    _transform(objective, np.zeros((1, 1)))  # refuses an unknown objective here too
     name, *options = objective.split()
     params = dict(option.split(":", 1) for option in options if ":" in option)
+    exp = math.exp
     if name in ("binary", "multiclassova", "cross_entropy", "xentropy"):
-        scale = float(params.get("sigmoid", "1")) if name in ("binary", "multiclassova") else 1.0
-        return [1.0 / (1.0 + math.exp(-scale * value)) for value in raw]
+        scale = -float(params.get("sigmoid", "1")) if name in ("binary", "multiclassova") else -1.0
+        scale /= average_over
+        return lambda raw: [1.0 / (1.0 + exp(scale * value)) for value in raw]
     if name in ("cross_entropy_lambda", "xentlambda"):
-        return [math.log1p(math.exp(value)) for value in raw]
+        return lambda raw: [math.log1p(exp(value / average_over)) for value in raw]
     if name == "multiclass":
-        top = max(raw)
-        shares = [math.exp(value - top) for value in raw]
-        total = sum(shares)
-        return [share / total for share in shares]
+
+        def softmax(raw: list[float]) -> list[float]:
+            top = max(raw)
+            shares = [exp((value - top) / average_over) for value in raw]
+            total = sum(shares)
+            return [share / total for share in shares]
+
+        return softmax
     if name in ("poisson", "gamma", "tweedie"):
-        return [math.exp(value) for value in raw]
+        return lambda raw: [exp(value / average_over) for value in raw]
     if name in ("regression", "regression_l2") and "sqrt" in options:
-        return [math.copysign(value * value, value) if value else 0.0 for value in raw]
-    return raw
+        return lambda raw: [math.copysign(v * v, v) for v in (x / average_over for x in raw)]
+    if average_over > 1:
+        return lambda raw: [value / average_over for value in raw]
+    return lambda raw: raw
 
 
 # -- the kernel ----------------------------------------------------------------------------------
