@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,9 +179,7 @@ class TableScorer:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         tables = self._tables
-        rows = np.ascontiguousarray(X, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] != tables.n_features:
-            raise ValueError(f"expected rows of {tables.n_features} features, got {rows.shape}")
+        rows = _matrix(X, tables.n_features)
         raw = np.empty((len(rows), tables.n_outputs))
         tables.raw_scores_into(rows, raw, 0, len(rows))
         if len(rows) == 1:
@@ -214,18 +213,28 @@ class _TableForest:
 
     def score(self, X: np.ndarray, threads: int) -> np.ndarray:
         tables = self._tables
-        rows = np.ascontiguousarray(X, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] != tables.n_features:
-            raise ValueError(f"expected rows of {tables.n_features} features, got {rows.shape}")
+        rows = _matrix(X, tables.n_features)
         n = len(rows)
         out = np.empty((n, tables.n_outputs))
-        spans = _spans(n, threads)
-        if len(spans) == 1:
-            tables.raw_scores_into(rows, out, 0, n)
-        else:
-            list(_pool().map(lambda s: tables.raw_scores_into(rows, out[s[0] : s[1]], *s), spans))
+        _run(_spans(n, threads), lambda a, b: tables.raw_scores_into(rows, out[a:b], a, b))
         tables.transform(out)
         return out[:, 0] if tables.n_outputs == 1 else out
+
+
+def _matrix(X: np.ndarray, features: int) -> np.ndarray:
+    """``X`` as a C-contiguous float64 matrix of ``features`` columns (ValueError otherwise)."""
+    rows = np.ascontiguousarray(X, dtype=np.float64)
+    if rows.ndim != 2 or rows.shape[1] != features:
+        raise ValueError(f"expected rows of {features} features, got {rows.shape}")
+    return rows
+
+
+def _run(spans: list[tuple[int, int]], work: Callable[[int, int], object]) -> None:
+    """``work(start, stop)`` for each span: on this thread for one, else on the pool."""
+    if len(spans) == 1:
+        work(*spans[0])
+    else:
+        list(_pool().map(lambda span: work(*span), spans))
 
 
 def _spans(n: int, threads: int) -> list[tuple[int, int]]:
@@ -253,17 +262,11 @@ class _Forest:
 
     def score(self, X: np.ndarray, threads: int) -> np.ndarray:
         """Outputs of the rows of ``X`` (shape as ``Booster.predict``), on up to ``threads``."""
-        rows = np.ascontiguousarray(X, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] != self.features:
-            raise ValueError(f"expected rows of {self.features} features, got {rows.shape}")
+        rows = _matrix(X, self.features)
         n = len(rows)
         out = np.empty((n, self.outputs))
-        spans = _spans(n, threads)
         data, target = rows.ctypes.data, out.ctypes.data
-        if len(spans) == 1:
-            self._entry(data, target, *spans[0])
-        else:
-            list(_pool().map(lambda span: self._entry(data, target, *span), spans))
+        _run(_spans(n, threads), lambda a, b: self._entry(data, target, a, b))
         return out[:, 0] if self.outputs == 1 else out
 
 
