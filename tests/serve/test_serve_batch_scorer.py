@@ -163,3 +163,11 @@ def test_parquet_output_dictionary_encodes_text_only(tmp_path: Path) -> None:
     assert "RLE_DICTIONARY" in encodings["color"]
     assert "RLE_DICTIONARY" not in encodings["income"]
     assert "RLE_DICTIONARY" not in encodings["probability_yes"]
+    # text read as dictionaries for speed is written back with the input's own type
+    source, written = (
+        pq.read_schema(tmp_path / "in.parquet"),
+        pq.read_schema(tmp_path / "out.parquet"),
+    )
+    for name in ("color", "size"):
+        assert written.field(name).type == source.field(name).type, name
+    assert pd.read_parquet(tmp_path / "out.parquet")["color"].tolist() == rows["color"].tolist()

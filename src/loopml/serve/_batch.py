@@ -266,6 +266,7 @@ def score_stream(
     _check_options(chunk_rows, on_invalid)
     _check_columns(bundle, source)
     job = _Job(bundle, ContractChecks(bundle.contract), on_invalid, progress)
+    job.plain_types = source.read_as_dictionary
     with target.open() as (writer, quarantine), ThreadPoolExecutor(1) as io:
         job.run(prefetched(source.read(chunk_rows)), writer, quarantine, io)
         if job.n_rows == 0:
@@ -298,6 +299,7 @@ class _Job:
             progress,
         )
         self.scorer = BatchScorer(bundle)
+        self.plain_types: dict[str, pa.DataType] = {}  # dictionary columns written back plain
         self.n_rows = 0
         self.n_quarantined = 0
         self.violations: collections.Counter[str] = collections.Counter()
@@ -330,11 +332,11 @@ class _Job:
                     bad, good = _take(chunk, verdict.rows), _drop(chunk, verdict.bad)
                     side = side or quarantine()
                     reasons = pd.DataFrame({REASON_COLUMN: verdict.reasons})
-                    pending = _after(pending, io, side, bad, reasons)
+                    pending = _after(pending, io, side, bad, reasons, None, self.plain_types)
                     self.n_quarantined += verdict.n_bad
             frame, predicted = self._score(good)
             if len(frame):
-                pending = _after(pending, io, writer, frame, predicted, good)
+                pending = _after(pending, io, writer, frame, predicted, good, self.plain_types)
             self.n_rows += len(frame)
             if self.progress is not None:
                 self.progress(n)
@@ -362,17 +364,34 @@ def _after(
     frame: pd.DataFrame | Chunk,
     predicted: pd.DataFrame,
     chunk: Chunk | None = None,
+    plain_types: dict[str, pa.DataType] | None = None,
 ) -> Future[None]:
     """Queue a write once the previous one is done (so at most one chunk waits to be written).
 
-    Arrow chunks are handed over as they are: the writer thread converts what it needs."""
+    Arrow chunks are handed over as they are: the writer thread converts what it needs, and
+    turns the columns of ``plain_types`` (read as dictionaries) back into their own type."""
     if pending is not None:
         pending.result()
     source = chunk if chunk is not None else frame
     if isinstance(source, pa.RecordBatch):
-        return io.submit(writer.write, None, predicted, source)
+        batch = source
+        return io.submit(lambda: writer.write(None, predicted, _plain(batch, plain_types or {})))
     assert isinstance(frame, pd.DataFrame)
     return io.submit(writer.write, frame, predicted, None)
+
+
+def _plain(batch: pa.RecordBatch, types: dict[str, pa.DataType]) -> pa.RecordBatch:
+    """``batch`` with the columns of ``types`` decoded from dictionaries to those types."""
+    columns = list(batch.columns)
+    changed = False
+    for i, column in enumerate(batch.schema):
+        kind = types.get(column.name)
+        if kind is not None and pa.types.is_dictionary(column.type):
+            columns[i] = columns[i].dictionary_decode().cast(kind)
+            changed = True
+    if not changed:
+        return batch
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def _take(chunk: Chunk, rows: object) -> Chunk:

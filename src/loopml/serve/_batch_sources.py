@@ -6,7 +6,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
@@ -29,12 +29,15 @@ class ChunkSource:
         columns: the column names, known before any row is read.
         read: ``read(n)`` yields chunks of at most ``n`` rows (Arrow batches or frames).
         empty_schema: the Arrow schema of the source's columns (for an output without rows).
+        read_as_dictionary: text columns the chunks carry dictionary-encoded (checks and
+            encoders then work once per distinct value), with the type they are written back as.
     """
 
     name: str
     columns: list[str]
     read: Callable[[int], Iterator[Chunk]]
     empty_schema: Callable[[], pa.Schema]
+    read_as_dictionary: dict[str, pa.DataType] = field(default_factory=dict)
 
 
 def file_format(path: Path) -> str:
@@ -67,7 +70,13 @@ def file_source(path: Path) -> ChunkSource:
     try:
         if kind == "parquet":
             schema = pq.read_schema(path)
-            return ChunkSource(path.name, list(schema.names), _parquet_reader(path), lambda: schema)
+            text = {
+                f.name: f.type
+                for f in schema
+                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            }
+            reader = _parquet_reader(path, list(text))
+            return ChunkSource(path.name, list(schema.names), reader, lambda: schema, text)
         header = pd.read_csv(path, nrows=0)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise DataError(f"Cannot read {path}: {exc}") from None
@@ -79,10 +88,10 @@ def file_source(path: Path) -> ChunkSource:
     )
 
 
-def _parquet_reader(path: Path) -> Callable[[int], Iterator[Chunk]]:
+def _parquet_reader(path: Path, text: list[str]) -> Callable[[int], Iterator[Chunk]]:
     def read(chunk_rows: int) -> Iterator[Chunk]:
         try:
-            parquet = pq.ParquetFile(path, pre_buffer=True)
+            parquet = pq.ParquetFile(path, pre_buffer=True, read_dictionary=text)
             yield from parquet.iter_batches(batch_size=chunk_rows, use_threads=True)
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise DataError(f"Cannot read {path}: {exc}") from None
