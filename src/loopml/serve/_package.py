@@ -31,7 +31,8 @@ BACKGROUND_FILE = "background.parquet"
 _PACKAGES = (
     "loopml", "scikit-learn", "lightgbm", "pandas", "numpy", "scipy", "pyarrow", "pydantic",
     "fastapi", "starlette", "uvicorn", "orjson", "prometheus-client", "joblib", "httptools",
-    "uvloop", "skops", "sqlalchemy", "pandera", "pyyaml", "typer", "rich", "jinja2",
+    "uvloop", "skops", "sqlalchemy", "pandera", "pyyaml", "typer", "rich", "jinja2", "numba",
+    "llvmlite",
 )  # fmt: skip
 
 
