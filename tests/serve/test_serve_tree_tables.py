@@ -194,3 +194,22 @@ def test_a_model_the_tables_cannot_hold_goes_to_machine_code(
     X = _data(300, seed=4)
     np.testing.assert_array_equal(trees.score(X), wider.predict(X))
     assert trees.kind == "lightgbm"  # no machine code built here (build=False)
+
+
+def test_tables_whose_kernel_cannot_run_leave_scoring_to_lightgbm(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """numba raises when it can neither compile the kernel nor find a folder to cache it in."""
+    import loopml.serve._tree_tables as tree_tables
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("cannot cache function '_score_rows': no locator available")
+
+    monkeypatch.setattr(tree_tables, "_score_rows", broken)
+    booster = _train({"objective": "binary"}, "class")
+    with caplog.at_level(logging.WARNING, logger="loopml.serve._compiled_trees"):
+        trees = CompiledTrees(booster, build=False)
+    assert "cannot run here" in caplog.text and "no locator" in caplog.text
+    X = _data(200, seed=5)
+    np.testing.assert_array_equal(trees.score(X), booster.predict(X))
+    assert trees.kind == "lightgbm"

@@ -195,14 +195,22 @@ def tables_for(booster: Any) -> TreeTables | None:
 
 
 def _tables(text: str) -> TreeTables | None:
-    """The model's trees as tables, or ``None`` (logged) when the layout cannot hold them."""
+    """The model's trees as tables, or ``None`` (logged) when the layout cannot hold them or
+    their kernel cannot run here (numba cannot compile it, or finds no folder to cache it in).
+    One row is scored at once, so numba compiles (or loads) the kernel now, not mid-request."""
     from loopml.serve._tree_tables import UnsupportedModel, build_tables
 
     try:
-        return build_tables(text)
+        tables = build_tables(text)
     except UnsupportedModel as exc:
         logger.info("The trees are compiled to machine code: no tables for them, as %s.", exc)
         return None
+    try:
+        tables.raw_scores(np.zeros((1, tables.n_features)))
+    except Exception as exc:  # numba's compiler or cache, whatever it raises
+        logger.warning("The trees' tables cannot run here (%s); LightGBM scores instead.", exc)
+        return None
+    return tables
 
 
 class _TableForest:
