@@ -3,12 +3,12 @@
 Every tree's leaves are numbered left to right, and a row's leaf is the leftmost one that no
 *false* node (a split the row does not take to the left) rules out: the leaves of that node's
 left subtree. This is QuickScorer's observation (Lucchese et al., SIGIR 2015). Here it is taken one
-step further for batch scoring: the thresholds of each feature split the feature's values into
+step further: the thresholds of each feature split the feature's values into
 bins, and for every bin the module precomputes, per tree, the mask of leaves still possible after
 all the feature's nodes in that tree. Scoring a row is then, per feature, a bin look-up and an AND
-of one table row into the row's masks (vectorized, no data-dependent branch), and per tree a
-count of trailing zeros to find the leaf. Rows go in blocks of :data:`BLOCK` so the per-tree sums
-of a block form independent chains.
+of one table row into the row's masks (vectorized, no data-dependent branch; the bin comes from a
+uniform grid and two branch-free steps), and per tree a count of trailing zeros to find the leaf.
+Rows go in blocks of :data:`BLOCK` so the per-tree sums of a block form independent chains.
 
 Results equal ``Booster.predict``'s bit for bit before the objective's transform: decisions follow
 LightGBM's rules (``x <= threshold`` in float64, its three missing-value types with
@@ -21,8 +21,8 @@ about 0.1 s, where LLVM takes 10 s.
 
 :func:`build_tables` refuses (:class:`UnsupportedModel`) what this layout cannot hold: trees of
 more than :data:`MAX_LEAVES` leaves, linear trees, tables over :data:`MAX_TABLE_BYTES`, an
-objective whose transform is not known here. :mod:`loopml.serve._compiled_trees` then uses the
-LLVM path instead.
+objective whose transform is not known here, a threshold inside LightGBM's zero band.
+:mod:`loopml.serve._compiled_trees` then uses the LLVM path instead.
 """
 
 from __future__ import annotations
