@@ -10,11 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from mixed_models import FRAME, mixed_bundle, mixed_frame, wrapped_bundles
+from sklearn.base import is_classifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from loopml.serve import LoadedModel
 from loopml.serve._body import Payload
+from loopml.serve._compiled import _forest_trees
 from loopml.serve._compiled_predictor import TOLERANCE
 from loopml.serve._predict import score
 
@@ -161,3 +169,29 @@ def test_compiled_predictions_over_http_equal_the_pipeline_and_are_logged() -> N
         wait_for(lambda: len(sink.records) == 13)
     logged = {r.request_id: r for r in sink.records}
     assert logged[one["request_id"]].outputs["prediction"] == one["prediction"]
+
+
+@pytest.mark.parametrize(
+    "forest",
+    [
+        RandomForestClassifier(n_estimators=25, random_state=0),
+        ExtraTreesClassifier(n_estimators=25, random_state=0),
+        RandomForestRegressor(n_estimators=25, random_state=0),
+        ExtraTreesRegressor(n_estimators=25, random_state=0),
+    ],
+    ids=lambda f: type(f).__name__,
+)
+def test_small_requests_to_forests_go_tree_by_tree_with_sklearns_results(forest: Any) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    classifier = is_classifier(forest)
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5]) if classifier else X[:, 0] * X[:, 2]
+    forest.fit(X, y)
+    predict = _forest_trees(forest, classifier)
+    assert predict is not None
+    rows = rng.normal(size=(7, 5))
+    expected = forest.predict_proba(rows) if classifier else forest.predict(rows)
+    np.testing.assert_array_equal(predict(rows), expected)  # the same sums in the same order
+    rows[3, 2] = np.inf  # sklearn refuses it: such rows go to sklearn, which says so
+    assert predict(rows) is None
+    assert _forest_trees(Pipeline([("m", forest)]), classifier) is None

@@ -20,6 +20,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.pipeline import Pipeline
 
 from loopml.data._contract import ColumnSpec
@@ -218,11 +224,44 @@ def _estimator(
         raise NotCompilableError(f"estimator {type(estimator).__name__}")
     many = _unnamed(estimator, single_thread=False)
     few = many if batch else _unnamed(estimator, single_thread=True)
-    if classifier:
-        return lambda X, n: np.asarray(
-            (few if n <= SMALL_REQUEST else many).predict_proba(X), dtype=float
-        )
-    return lambda X, n: np.asarray((few if n <= SMALL_REQUEST else many).predict(X), dtype=float)
+    trees = None if batch else _forest_trees(estimator, classifier)
+
+    def predict(X: np.ndarray, n: int) -> np.ndarray:
+        if n > SMALL_REQUEST:
+            return np.asarray(many.predict_proba(X) if classifier else many.predict(X), dtype=float)
+        if trees is not None and (out := trees(X)) is not None:
+            return out
+        return np.asarray(few.predict_proba(X) if classifier else few.predict(X), dtype=float)
+
+    return predict
+
+
+def _forest_trees(estimator: Any, classifier: bool) -> Callable[[np.ndarray], Any] | None:
+    """A random or extra-trees forest's small requests, tree by tree through each tree's own
+    (Cython) ``tree_.predict``: sklearn's forest spends tens of microseconds per tree on checks
+    and bookkeeping, 17 ms a record for 200 deep trees. The sum runs in sklearn's order (its
+    single-thread order) and is divided as sklearn divides it, so results are the same; a call
+    returns None for rows sklearn would refuse (not finite as float32), which then go to sklearn.
+    None for any other estimator (or several outputs)."""
+    forests = (RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor)
+    if not isinstance(estimator, (*forests, ExtraTreesRegressor)):
+        return None
+    if int(getattr(estimator, "n_outputs_", 0)) != 1:
+        return None
+    trees = [member.tree_ for member in estimator.estimators_]
+    width = int(estimator.n_classes_) if classifier else 1
+
+    def predict(X: np.ndarray) -> np.ndarray | None:
+        rows = np.ascontiguousarray(X, dtype=np.float32)
+        if not np.isfinite(rows).all():
+            return None
+        total = np.zeros((len(rows), width))
+        for tree in trees:
+            total += tree.predict(rows)[:, :width]
+        total /= len(trees)
+        return total if classifier else total[:, 0]
+
+    return predict
 
 
 def _unnamed(estimator: Any, *, single_thread: bool) -> Any:
