@@ -6,9 +6,9 @@ through loopml's own API (``init_project`` + ``train``, families ``["lightgbm"]`
 prediction, write) in a fresh process, reporting rows/s and that process's peak RSS. It does so
 twice: *cold*, with empty caches, so the job lays the model's trees out as bit-vector tables and
 numba compiles their scoring kernel (a few seconds) inside the timed job, and *warm*, with the
-kernel in numba's cache (``NUMBA_CACHE_DIR``, inside the benchmark's folder). The reference is the bare
-``lightgbm.Booster.predict`` (``num_threads=2``) on the same rows already in memory as float
-arrays (categoricals as integer codes), so the ratio shows what loopml gains or costs over
+kernel in numba's cache (``NUMBA_CACHE_DIR``, inside the benchmark's folder). The reference is
+the bare ``lightgbm.Booster.predict`` (``num_threads=2``) on the same rows already in memory as
+float arrays (categoricals as integer codes), so the ratio shows what loopml gains or costs over
 LightGBM's own predictor. Goal (issue #7): >= 1,000,000 rows/s on 2 cores, memory flat in input
 size.
 
