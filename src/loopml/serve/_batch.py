@@ -265,8 +265,8 @@ def score_stream(
     started = time.perf_counter()
     _check_options(chunk_rows, on_invalid)
     _check_columns(bundle, source)
-    job = _Job(bundle, ContractChecks(bundle.contract), on_invalid, progress)
-    job.plain_types = source.read_as_dictionary
+    checks = ContractChecks(bundle.contract)
+    job = _Job(bundle, checks, on_invalid, progress, source.read_as_dictionary)
     with target.open() as (writer, quarantine), ThreadPoolExecutor(1) as io:
         job.run(prefetched(source.read(chunk_rows)), writer, quarantine, io)
         if job.n_rows == 0:
@@ -291,6 +291,7 @@ class _Job:
         checks: ContractChecks,
         on_invalid: OnInvalid,
         progress: Callable[[int], None] | None,
+        plain_types: dict[str, pa.DataType],
     ) -> None:
         self.bundle, self.checks, self.on_invalid, self.progress = (
             bundle,
@@ -298,8 +299,8 @@ class _Job:
             on_invalid,
             progress,
         )
+        self.plain_types = plain_types  # columns read as dictionaries, written back as these
         self.scorer = BatchScorer(bundle)
-        self.plain_types: dict[str, pa.DataType] = {}  # dictionary columns written back plain
         self.n_rows = 0
         self.n_quarantined = 0
         self.violations: collections.Counter[str] = collections.Counter()
