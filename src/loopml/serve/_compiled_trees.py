@@ -175,22 +175,22 @@ class TableScorer:
         from loopml.serve._tree_tables import row_transform
 
         self._tables = tables
+        self._many = _TableForest(tables)
         self._transform_row = row_transform(tables.objective, tables.average_over)
 
     def score(self, X: np.ndarray) -> np.ndarray:
+        if len(X) != 1:
+            return self._many.score(X, 1)
         tables = self._tables
         rows = _matrix(X, tables.n_features)
-        raw = np.empty((len(rows), tables.n_outputs))
-        tables.raw_scores_into(rows, raw, 0, len(rows))
-        if len(rows) == 1:
-            out = np.array([self._transform_row(raw[0].tolist())])
-        else:
-            out = tables.transform(raw)
+        raw = np.empty((1, tables.n_outputs))
+        tables.raw_scores_into(rows, raw, 0, 1)
+        out = np.array([self._transform_row(raw[0].tolist())])
         return out[:, 0] if tables.n_outputs == 1 else out
 
 
 def tables_for(booster: Any) -> TreeTables | None:
-    """The booster's trees as tables, or ``None`` (logged) when the layout cannot hold them."""
+    """The booster's trees as tables, or ``None`` (logged) when they cannot be used here."""
     return _tables(model_text(booster))
 
 
