@@ -10,7 +10,6 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,9 +18,6 @@ from loopml.serve._compiled_predictor import Predictor, build_predictor
 from loopml.serve._schema import RequestSchema, build_request_schema
 from loopml.store._records import PredictionRecord
 from loopml.train._bundle import ModelBundle
-
-if TYPE_CHECKING:
-    from loopml.serve._predict import PredictionLog
 
 MAX_BACKGROUND_ROWS = 200
 
@@ -119,11 +115,6 @@ class PredictionSink(abc.ABC):
     @abc.abstractmethod
     def submit(self, records: Sequence[PredictionRecord]) -> None:
         """Hand records over for logging, without waiting for them to be stored."""
-
-    def submit_log(self, log: PredictionLog, deployment: str = "") -> None:
-        """Hand a scored request's log over, as :meth:`submit` its records; a sink may keep it
-        column by column until it writes (called on the event loop after each response)."""
-        self.submit(log.records(deployment))
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -32,16 +32,13 @@ import multiprocessing
 import threading
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from loopml.errors import InvalidInputError, StoreError
 from loopml.serve._interfaces import PredictionSink
-from loopml.serve._predict import PredictionLog
 from loopml.store._base import MetadataStore
-from loopml.store._packed_predictions import PackedPredictions
 from loopml.store._records import PredictionRecord
-from loopml.store._writer_process import write_batches
+from loopml.store._writer_process import as_row, write_batches
 
 Writer = Literal["auto", "thread", "process"]
 
@@ -108,8 +105,7 @@ class BackgroundPredictionLogger(PredictionSink):
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._max_queue = max_queue
-        self._pending: deque[_Chunk] = deque()
-        self._queued = 0  # records in self._pending
+        self._pending: deque[PredictionRecord] = deque()
         self._changed = threading.Condition()
         self._stopping = False
         self._flushes = 0  # callers of flush() waiting: write partial batches at once
@@ -137,27 +133,17 @@ class BackgroundPredictionLogger(PredictionSink):
 
     def submit(self, records: Sequence[PredictionRecord]) -> None:
         """Queue ``records`` for writing; never blocks on the store (drops, counted, when full)."""
-        self._queue(_Records(records))
-
-    def submit_log(self, log: PredictionLog, deployment: str = "") -> None:
-        """Queue a request's log as it is (its records are built by the writer, off the
-        event loop); like :meth:`submit` otherwise."""
-        self._queue(_Logged(log, deployment))
-
-    def _queue(self, chunk: _Chunk) -> None:
         with self._changed:
             if self._stopping:
                 accepted, reason = 0, "the prediction logger is closed"
             else:
-                accepted = min(len(chunk), self._max_queue - self._queued)
+                accepted = min(len(records), self._max_queue - len(self._pending))
                 reason = "the prediction log queue is full"
             was_idle = not self._pending
-            if accepted:
-                self._pending.append(chunk if accepted == len(chunk) else chunk.split(accepted)[0])
-                self._queued += accepted
-                if was_idle or self._queued >= self._batch_size:
-                    self._changed.notify_all()
-            dropped = len(chunk) - accepted
+            self._pending.extend(records[:accepted])
+            if accepted and (was_idle or len(self._pending) >= self._batch_size):
+                self._changed.notify_all()
+            dropped = len(records) - accepted
             before = self._dropped
             self._dropped += dropped
         if dropped and (
@@ -200,48 +186,40 @@ class BackgroundPredictionLogger(PredictionSink):
             if self._child is not None:
                 self._child.close()
 
-    def _next_batch(self) -> list[_Chunk]:
-        """Chunks of up to ``batch_size`` records in all, waiting at most ``flush_interval``
-        after the first (a chunk is split where the batch fills up).
+    def _next_batch(self) -> list[PredictionRecord]:
+        """Up to ``batch_size`` records, waiting at most ``flush_interval`` after the first.
 
         Returns an empty batch only when closing with nothing left to write.
         """
         with self._changed:
             self._changed.wait_for(lambda: self._pending or self._stopping)
             self._changed.wait_for(
-                lambda: self._queued >= self._batch_size or self._stopping or self._flushes > 0,
+                lambda: (
+                    len(self._pending) >= self._batch_size or self._stopping or self._flushes > 0
+                ),
                 timeout=self._flush_interval,
             )
-            batch: list[_Chunk] = []
-            room = self._batch_size
-            while self._pending and room:
-                chunk = self._pending.popleft()
-                if len(chunk) > room:
-                    chunk, rest = chunk.split(room)
-                    self._pending.appendleft(rest)
-                batch.append(chunk)
-                room -= len(chunk)
-            self._in_flight = self._batch_size - room
-            self._queued -= self._in_flight
+            size = min(self._batch_size, len(self._pending))
+            batch = [self._pending.popleft() for _ in range(size)]
+            self._in_flight = size
             return batch
 
-    def _write(self, batch: list[_Chunk]) -> None:
-        size = sum(len(chunk) for chunk in batch)
+    def _write(self, batch: list[PredictionRecord]) -> None:
         try:
-            backlog = self._queued > self._max_queue // BACKLOG_SHARE
+            backlog = len(self._pending) > self._max_queue // BACKLOG_SHARE
             if backlog or not self._write_in_child(batch):
-                self._store.predictions.add([r for chunk in batch for r in chunk.records()])
+                self._store.predictions.add(batch)
         except Exception:
-            self._failed += size
-            logger.exception("Could not write %d prediction record(s) to the store", size)
+            self._failed += len(batch)
+            logger.exception("Could not write %d prediction record(s) to the store", len(batch))
         else:
-            self._written += size
+            self._written += len(batch)
         finally:
             with self._changed:
                 self._in_flight = 0
                 self._changed.notify_all()
 
-    def _write_in_child(self, batch: list[_Chunk]) -> bool:
+    def _write_in_child(self, batch: list[PredictionRecord]) -> bool:
         """Write ``batch`` through the child process (started on first use); False when there
         is none (a thread writer, or the child could not start or died: this thread writes from
         then on). Raises what the child's store raised."""
@@ -309,23 +287,21 @@ class _WriterProcess:
             self.close()
             raise StoreError(f"The prediction writer process could not open the store: {detail}")
 
-    def write(self, batch: list[_Chunk]) -> None:
-        """Write ``batch`` (sent column by column) and wait until the child has stored it.
+    def write(self, batch: list[PredictionRecord]) -> None:
+        """Write ``batch`` and wait until the child has stored it.
 
         Raises:
             StoreError: the store refused the batch.
             _WriterGone: the child is gone (nothing of the batch is known to be stored).
         """
-        packed = PackedPredictions()
-        for chunk in batch:
-            chunk.pack_into(packed)
+        rows = [as_row(r) for r in batch]
         try:
-            self._conn.send(packed)
+            self._conn.send(rows)
         except (OSError, ValueError) as exc:
             raise _WriterGone(f"the prediction writer process is gone ({exc})") from exc
         status, detail = self._answer()
         if status != "ok":
-            raise StoreError(f"The store refused {len(packed)} prediction record(s): {detail}")
+            raise StoreError(f"The store refused {len(batch)} prediction record(s): {detail}")
 
     def _answer(self) -> tuple[str, Any]:
         try:
@@ -344,48 +320,3 @@ class _WriterProcess:
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(timeout=5)
-
-
-@dataclass(frozen=True)
-class _Records:
-    """Records queued by :meth:`BackgroundPredictionLogger.submit`."""
-
-    items: Sequence[PredictionRecord]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def split(self, at: int) -> tuple[_Records, _Records]:
-        return _Records(self.items[:at]), _Records(self.items[at:])
-
-    def records(self) -> list[PredictionRecord]:
-        return list(self.items)
-
-    def pack_into(self, packed: PackedPredictions) -> None:
-        packed.add_records(self.items)
-
-
-@dataclass(frozen=True)
-class _Logged:
-    """A request's log queued by :meth:`BackgroundPredictionLogger.submit_log`, as it is."""
-
-    log: PredictionLog
-    deployment: str
-
-    def __len__(self) -> int:
-        return len(self.log)
-
-    def split(self, at: int) -> tuple[_Logged, _Logged]:
-        n = len(self.log)
-        return _Logged(self.log.part(0, at), self.deployment), _Logged(
-            self.log.part(at, n), self.deployment
-        )
-
-    def records(self) -> list[PredictionRecord]:
-        return self.log.records(self.deployment)
-
-    def pack_into(self, packed: PackedPredictions) -> None:
-        self.log.pack_into(packed, self.deployment)
-
-
-_Chunk = _Records | _Logged

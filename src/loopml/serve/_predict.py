@@ -14,7 +14,6 @@ import pandas as pd
 from loopml.errors import InvalidInputError
 from loopml.serve._body import Payload
 from loopml.serve._interfaces import LoadedModel, PredictionSink
-from loopml.store._packed_predictions import PackedPredictions
 from loopml.store._records import PredictionRecord, utcnow
 
 logger = logging.getLogger(__name__)
@@ -30,10 +29,7 @@ class ScoredRequest:
 
 @dataclass(frozen=True)
 class PredictionLog:
-    """The facts of one scored request, turned into log records off the response path.
-
-    ``inputs`` and ``outputs`` hold one list per column, one value per request id.
-    """
+    """The facts of one scored request, turned into log records off the response path."""
 
     model: LoadedModel
     time: datetime
@@ -42,23 +38,13 @@ class PredictionLog:
     outputs: dict[str, list[Any]]
     latency_ms: float
 
-    def __len__(self) -> int:
-        return len(self.request_ids)
-
-    def part(self, start: int, stop: int) -> PredictionLog:
-        """The log of records ``start`` to ``stop`` (exclusive) only."""
-        return PredictionLog(
-            self.model,
-            self.time,
-            self.request_ids[start:stop],
-            {name: values[start:stop] for name, values in self.inputs.items()},
-            {name: values[start:stop] for name, values in self.outputs.items()},
-            self.latency_ms,
-        )
-
     def records(self, deployment: str = "") -> list[PredictionRecord]:
         """One :class:`PredictionRecord` per scored record, with JSON-able inputs and outputs."""
-        inputs = self._jsonable_inputs()
+        dates = self.model.schema.datetime_columns
+        inputs = {
+            name: _jsonable(values) if name in dates else values
+            for name, values in self.inputs.items()
+        }
         return [
             PredictionRecord(
                 request_id=request_id,
@@ -73,34 +59,12 @@ class PredictionLog:
             for i, request_id in enumerate(self.request_ids)
         ]
 
-    def pack_into(self, packed: PackedPredictions, deployment: str = "") -> None:
-        """Add the records :meth:`records` would give to ``packed``, column by column."""
-        packed.add(
-            model_name=self.model.name,
-            model_version=self.model.version,
-            deployment=deployment,
-            time=self.time,
-            latency_ms=self.latency_ms,
-            request_ids=self.request_ids,
-            inputs=self._jsonable_inputs(),
-            outputs=self.outputs,
-        )
-
-    def _jsonable_inputs(self) -> dict[str, list[Any]]:
-        dates = self.model.schema.datetime_columns
-        if not dates:
-            return self.inputs
-        return {
-            name: _jsonable(values) if name in dates else values
-            for name, values in self.inputs.items()
-        }
-
 
 async def log_predictions(sink: PredictionSink, log: PredictionLog, deployment: str = "") -> None:
     """Hand a request's records to ``sink`` (run after the response is sent); a failing sink is
     logged, never surfaced to the client."""
     try:
-        sink.submit_log(log, deployment)
+        sink.submit(log.records(deployment))
     except Exception:
         logger.exception("Could not hand %d prediction(s) to the log", len(log.request_ids))
 
