@@ -266,15 +266,11 @@ def score_stream(
     _check_options(chunk_rows, on_invalid)
     _check_columns(bundle, source)
     checks = ContractChecks(bundle.contract)
-    with ThreadPoolExecutor(1, thread_name_prefix="loopml-batch-io") as io:
-        # The model is compiled on the I/O thread while the first chunk is read and checked
-        # (loading the trees' kernel takes about a second); the first write comes after it.
-        scorer = io.submit(BatchScorer, bundle)
-        job = _Job(bundle, checks, on_invalid, progress, source.read_as_dictionary, scorer)
-        with target.open() as (writer, quarantine):
-            job.run(prefetched(source.read(chunk_rows)), writer, quarantine, io)
-            if job.n_rows == 0:
-                writer.write_empty(_empty_output(bundle, source.empty_schema()))
+    job = _Job(bundle, checks, on_invalid, progress, source.read_as_dictionary)
+    with target.open() as (writer, quarantine), ThreadPoolExecutor(1) as io:
+        job.run(prefetched(source.read(chunk_rows)), writer, quarantine, io)
+        if job.n_rows == 0:
+            writer.write_empty(_empty_output(bundle, source.empty_schema()))
     return BatchResult(
         n_rows=job.n_rows,
         output_path=target.output_path,
@@ -296,7 +292,6 @@ class _Job:
         on_invalid: OnInvalid,
         progress: Callable[[int], None] | None,
         plain_types: dict[str, pa.DataType],
-        scorer: Future[BatchScorer],
     ) -> None:
         self.bundle, self.checks, self.on_invalid, self.progress = (
             bundle,
@@ -305,7 +300,7 @@ class _Job:
             progress,
         )
         self.plain_types = plain_types  # columns read as dictionaries, written back as these
-        self.scorer = scorer  # being built
+        self.scorer = BatchScorer(bundle)
         self.n_rows = 0
         self.n_quarantined = 0
         self.violations: collections.Counter[str] = collections.Counter()
@@ -358,7 +353,7 @@ class _Job:
         if frame.empty:
             return frame, pd.DataFrame(columns=self.bundle.output_columns)
         try:
-            return frame, self.scorer.result().predict(frame)
+            return frame, self.scorer.predict(frame)
         except (ValueError, TypeError) as exc:
             raise DataError(f"The model cannot score the input: {exc}") from None
 
