@@ -11,7 +11,6 @@ from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
 from loopml.cli._monitor import TIME_FORMATS
-from loopml.project import Project
 
 
 @handle_errors
@@ -28,6 +27,8 @@ def alerts_command(
     json: JsonOption = False,
 ) -> None:
     """List the alerts that fired (rules in the charter's alerts section), newest first."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         found = opened.store.alerts.list(
             opened.name, rule=rule, model_name=model, since=since, limit=limit

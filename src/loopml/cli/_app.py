@@ -1,4 +1,10 @@
-"""The ``loopml`` command: one Typer app, one module per command group."""
+"""The ``loopml`` command: one Typer app, one module per command group.
+
+The command modules import ``loopml.project`` (and with it pandas, scikit-learn, …) inside the
+commands, not at module level, so that ``loopml --help`` and errors in the arguments come back at
+once; ``tests/cli/test_cli_startup.py`` checks it. Defaults and choices shown in the help come
+from ``loopml._constants``.
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json
-from loopml.project import Project
 
 
 @handle_errors
@@ -24,6 +23,8 @@ def audit_command(
 ) -> None:
     """Show audit events, oldest first: registrations, alias moves, approvals, rollbacks,
     archives, retraining decisions."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         events = opened.store.audit.list(target=target, limit=limit)
     if json:

@@ -9,8 +9,6 @@ import typer
 from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
-from loopml.project import Project
-from loopml.project._compare import compare
 
 
 @handle_errors
@@ -28,6 +26,9 @@ def compare_command(
     json: JsonOption = False,
 ) -> None:
     """Compare two model versions on the same data: paired tests and a verdict."""
+    from loopml.project import Project
+    from loopml.project._compare import compare
+
     with Project.open(project) as opened:
         outcome = compare(opened, a, b, data=data, metric=metric)
     if json:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,11 +18,11 @@ from loopml.cli._common import (
     progress_bar,
     say,
 )
-from loopml.data import data_dictionary, diff_frames, write_dictionary
 from loopml.errors import InvalidInputError, NotFoundError
-from loopml.project import Project, load_dataset, preview_cleaning
-from loopml.project._profile import ProfileOutcome, profile, profile_file
-from loopml.store import DatasetVersion
+
+if TYPE_CHECKING:
+    from loopml.project._profile import ProfileOutcome
+    from loopml.store import DatasetVersion
 
 data_app = typer.Typer(help="Dataset versions.", no_args_is_help=True)
 
@@ -42,6 +42,8 @@ def _version_dict(v: DatasetVersion) -> dict[str, Any]:
 @handle_errors
 def data_list(project: ProjectOption = Path("."), json: JsonOption = False) -> None:
     """List dataset versions, oldest first."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         versions = opened.store.datasets.list(opened.name)
     if json:
@@ -69,6 +71,8 @@ def data_show(
     json: JsonOption = False,
 ) -> None:
     """Show one dataset version: rows, columns, schema, source and parent."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         found = opened.store.datasets.get(opened.name, version)
     payload = {**_version_dict(found), "content_hash": found.content_hash, "schema": found.schema}
@@ -92,6 +96,9 @@ def data_diff(
     json: JsonOption = False,
 ) -> None:
     """What changed between two versions: schema, row counts, column statistics that moved."""
+    from loopml.data import diff_frames
+    from loopml.project import Project, load_dataset
+
     with Project.open(project) as opened:
         _, old = load_dataset(opened, before)
         _, new = load_dataset(opened, after)
@@ -125,6 +132,9 @@ def data_dictionary_command(
     json: JsonOption = False,
 ) -> None:
     """Write the data dictionary (data-dictionary.md and .csv) from contract.yaml and the data."""
+    from loopml.data import data_dictionary, write_dictionary
+    from loopml.project import Project, load_dataset
+
     with Project.open(project) as opened:
         contract = opened.contract()
         _, frame = load_dataset(opened, version)
@@ -151,6 +161,8 @@ def data_clean(
     coercion failures (nothing is stored)."""
     if data is not None and version is not None:
         raise InvalidInputError("Give --data or --version, not both.", hint="Check one dataset.")
+    from loopml.project import Project, preview_cleaning
+
     with Project.open(project) as opened:
         outcome = preview_cleaning(opened, data, version_id=version)
     if json:
@@ -204,6 +216,9 @@ def profile_command(
         raise InvalidInputError(
             "Give --data or --version, not both.", hint="Profile one dataset at a time."
         )
+    from loopml.project import Project
+    from loopml.project._profile import profile, profile_file
+
     in_project = (project / "loopml.yaml").is_file()
     with progress_bar("Profiling", quiet=json) as update:
         if in_project:

@@ -4,27 +4,16 @@ bandit)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
 from loopml.errors import InvalidInputError
-from loopml.project import Project
-from loopml.project._deploy import (
-    advance,
-    deploy_ab,
-    deploy_bandit,
-    deploy_blue_green,
-    deploy_canary,
-    deploy_shadow,
-    deploy_single,
-    deployment_status,
-    live_ref,
-    rollback,
-)
-from loopml.store import Deployment
+
+if TYPE_CHECKING:
+    from loopml.store import Deployment
 
 deploy_app = typer.Typer(
     help="Deployments served by `loopml serve` at /v1/deployments/NAME/predict.",
@@ -37,6 +26,8 @@ ByOption = Annotated[str, typer.Option("--by", help="Who is deploying (audit log
 
 
 def _done(deployment: Deployment, json: bool, extra: dict[str, Any] | None = None) -> None:
+    from loopml.project._deploy import live_ref
+
     body = {"name": deployment.name, "policy": deployment.policy, **(extra or {})}
     if json:
         print_json(body)
@@ -54,6 +45,9 @@ def single(
     json: JsonOption = False,
 ) -> None:
     """Serve one model reference (an alias is followed as it moves)."""
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_single
+
     with Project.open(project) as opened:
         _done(deploy_single(opened, name, model, actor=by), json)
 
@@ -69,6 +63,9 @@ def blue_green(
     json: JsonOption = False,
 ) -> None:
     """Stage MODEL beside the live one, smoke-check it on recent requests, switch at once."""
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_blue_green
+
     with Project.open(project) as opened:
         deployment, smoke = deploy_blue_green(opened, name, model, sample=sample, actor=by)
     _done(deployment, json, {"smoke_check": smoke})
@@ -100,6 +97,9 @@ def canary(
         raise InvalidInputError(
             f"--steps {steps!r} is not a list of numbers.", hint="For example 0.05,0.25,1."
         ) from None
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_canary
+
     with Project.open(project) as opened:
         deployment = deploy_canary(
             opened,
@@ -129,6 +129,9 @@ def shadow(
     json: JsonOption = False,
 ) -> None:
     """Mirror requests to MODEL in the background; the live model keeps answering."""
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_shadow
+
     with Project.open(project) as opened:
         _done(deploy_shadow(opened, name, model, fraction=fraction, actor=by), json)
 
@@ -148,6 +151,9 @@ def ab(
     json: JsonOption = False,
 ) -> None:
     """A/B test MODEL against the live model, decided by a sequential test on feedback."""
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_ab
+
     with Project.open(project) as opened:
         deployment = deploy_ab(
             opened,
@@ -187,6 +193,9 @@ def bandit(
     json: JsonOption = False,
 ) -> None:
     """Thompson sampling between models on a reward from feedback (allocation in status)."""
+    from loopml.project import Project
+    from loopml.project._deploy import deploy_bandit
+
     refs = [ref for value in [*models, *ctx.args] for ref in value.split(",") if ref.strip()]
     with Project.open(project) as opened:
         deployment = deploy_bandit(
@@ -204,6 +213,9 @@ def rollback_command(
     json: JsonOption = False,
 ) -> None:
     """Switch back at once (blue-green: the other colour; rollouts: the stable model)."""
+    from loopml.project import Project
+    from loopml.project._deploy import rollback
+
     with Project.open(project) as opened:
         _done(rollback(opened, name, actor=by), json)
 
@@ -214,6 +226,9 @@ def advance_command(
     name: NameArgument, project: ProjectOption = Path("."), json: JsonOption = False
 ) -> None:
     """Run one step of the rollout controller (the server also runs it on every refresh)."""
+    from loopml.project import Project
+    from loopml.project._deploy import advance
+
     with Project.open(project) as opened:
         outcome = advance(opened, name)
     if json:
@@ -228,6 +243,9 @@ def status_command(
     name: NameArgument, project: ProjectOption = Path("."), json: JsonOption = False
 ) -> None:
     """A deployment's policy, per-arm traffic, latency, feedback metric and its history."""
+    from loopml.project import Project
+    from loopml.project._deploy import deployment_status
+
     with Project.open(project) as opened:
         status = deployment_status(opened, name)
     if json:

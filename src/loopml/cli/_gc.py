@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from loopml._constants import DEFAULT_MIN_AGE_S
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
-from loopml.project import Project
-from loopml.registry import DEFAULT_MIN_AGE_S, collect_garbage
 
 
 @handle_errors
@@ -24,6 +23,9 @@ def gc_command(
 ) -> None:
     """List artifacts that no dataset, run, model or monitoring report refers to, with their
     size; --yes deletes them."""
+    from loopml.project import Project
+    from loopml.registry import collect_garbage
+
     with Project.open(project) as opened:
         report = collect_garbage(
             opened.store, opened.artifacts, [opened.name], delete=yes, min_age_s=min_age

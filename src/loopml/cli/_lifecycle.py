@@ -18,16 +18,6 @@ from loopml.cli._common import (
     say,
 )
 from loopml.errors import DataError, InvalidInputError
-from loopml.project import (
-    Project,
-    evaluate,
-    ingest,
-    init_project,
-    predict,
-    retrain,
-    train,
-    validate_data,
-)
 
 
 def _split_list(value: str | None) -> list[str]:
@@ -72,6 +62,8 @@ def init_command(
     json: JsonOption = False,
 ) -> None:
     """Create a project: infer loopml.yaml and contract.yaml from a data file."""
+    from loopml.project import init_project
+
     with init_project(
         project,
         data=data,
@@ -154,6 +146,8 @@ def ingest_command(
             "--duckdb is a source of its own: drop --data, --append and --sql.",
             hint="Read several files with one query, e.g. FROM read_csv('batches/*.csv').",
         )
+    from loopml.project import Project, ingest
+
     with Project.open(project) as opened:
         before = {v.id for v in opened.store.datasets.list(opened.name)}
         version = ingest(
@@ -201,6 +195,8 @@ def validate_command(
     json: JsonOption = False,
 ) -> None:
     """Check data against the project's data contract."""
+    from loopml.project import Project, validate_data
+
     with Project.open(project) as opened, progress_bar("Validating", quiet=json) as update:
         outcome = validate_data(opened, data, version_id=version, chunked=chunked, progress=update)
     report = outcome.report
@@ -263,6 +259,7 @@ def train_command(
     json: JsonOption = False,
 ) -> None:
     """Train baselines and candidates, evaluate on the holdout, register the best model."""
+    from loopml.project import Project, train
     from loopml.train import parse_trials
 
     counts = parse_trials(trials)
@@ -350,6 +347,8 @@ def evaluate_command(
     json: JsonOption = False,
 ) -> None:
     """Evaluate a model version and write its HTML + JSON report."""
+    from loopml.project import Project, evaluate
+
     with Project.open(project) as opened:
         outcome = evaluate(opened, model, data=data)
     if json:
@@ -396,6 +395,8 @@ def predict_command(
     json: JsonOption = False,
 ) -> None:
     """Batch-score a file or a query: adds prediction and probability_<class> columns."""
+    from loopml.project import Project, predict
+
     scored = 0
 
     def on_chunk(rows: int) -> None:
@@ -473,6 +474,8 @@ def retrain_command(
             )
         _retrain_auto(project, time_budget, json, dry_run)
         return
+    from loopml.project import Project, retrain
+
     with Project.open(project) as opened, progress_bar("Retraining", quiet=json) as update:
         outcome = retrain(
             opened,
@@ -498,6 +501,7 @@ def retrain_command(
 
 
 def _retrain_auto(project: Path, time_budget: float | None, json: bool, dry_run: bool) -> None:
+    from loopml.project import Project
     from loopml.project._auto_retrain import retrain_if_triggered
 
     with Project.open(project) as opened:

@@ -10,8 +10,6 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json
-from loopml.project import Project
-from loopml.project._lineage import lineage
 
 
 @handle_errors
@@ -27,6 +25,9 @@ def lineage_command(
 ) -> None:
     """Where something came from (prediction -> model -> run -> data -> source), and, for a
     dataset version or run, what was made from it."""
+    from loopml.project import Project
+    from loopml.project._lineage import lineage
+
     with Project.open(project) as opened:
         found = lineage(opened, reference)
     if json:

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from loopml._constants import CHAMPION, EXPORT_FORMATS
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
 from loopml.errors import InvalidInputError
-from loopml.project import Project
-from loopml.registry import (
-    CHAMPION,
-    EXPORT_FORMATS,
-    Governance,
-    ModelRef,
-    export_model,
-)
-from loopml.store import ModelVersion
+
+if TYPE_CHECKING:
+    from loopml.project import Project
+    from loopml.registry import Governance, ModelRef
+    from loopml.store import ModelVersion
 
 models_app = typer.Typer(
     help="Registered model versions, governed promotion, approvals and export.",
@@ -34,6 +31,8 @@ def _governance(project: Project) -> Governance:
 
 
 def _version_ref(text: str) -> ModelRef:
+    from loopml.registry import ModelRef
+
     ref = ModelRef.parse(text)
     if ref.version is None:
         raise InvalidInputError(
@@ -66,6 +65,8 @@ def models_list(
     json: JsonOption = False,
 ) -> None:
     """List versions with their aliases, stage, primary metrics and gate results."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         versions = opened.registry.list(name)
     if json:
@@ -94,6 +95,8 @@ def models_show(
     json: JsonOption = False,
 ) -> None:
     """Show one version: metrics, gates, approvals, lineage."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         version = opened.registry.get(model)
         approvals = opened.store.models.approvals(version.name, version.version)
@@ -134,6 +137,8 @@ def models_promote(
 ) -> None:
     """Point an alias (default: champion) at a version. A protected alias needs passed gates
     (and an approval when the charter requires one) unless --force; audited either way."""
+    from loopml.project import Project
+
     ref = _version_ref(model)
     assert ref.version is not None
     with Project.open(project) as opened:
@@ -164,6 +169,8 @@ def models_approve(
     json: JsonOption = False,
 ) -> None:
     """Approve a version for a protected alias (recorded with who and why)."""
+    from loopml.project import Project
+
     ref = _version_ref(model)
     assert ref.version is not None
     with Project.open(project) as opened:
@@ -192,6 +199,8 @@ def models_rollback(
     json: JsonOption = False,
 ) -> None:
     """Put back the version the alias (default: champion) pointed at before, in one step."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         promotion = _governance(opened).rollback(name, alias, actor=by, reason=reason)
     if json:
@@ -210,6 +219,8 @@ def models_archive(
     json: JsonOption = False,
 ) -> None:
     """Retire a version: stage archived, its unprotected aliases removed (audited)."""
+    from loopml.project import Project
+
     ref = _version_ref(model)
     assert ref.version is not None
     with Project.open(project) as opened:
@@ -235,8 +246,10 @@ def models_export(
 ) -> None:
     """Export a version as joblib (+ SHA-256 manifest), skops (safe loading) or ONNX (the whole
     pipeline, verified against scikit-learn on the holdout)."""
+    from loopml.project import Project
     from loopml.project._ingest import load_dataset
     from loopml.project._prepare import split_holdout
+    from loopml.registry import export_model
 
     with Project.open(project) as opened:
         version, bundle = opened.registry.load(model)

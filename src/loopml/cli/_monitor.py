@@ -6,15 +6,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
-from loopml.project import MonitorOutcome, Project, monitor, monitor_files
-from loopml.project._scheduled import AutomaticRetraining
-from loopml.retrain import cron_trigger
+
+if TYPE_CHECKING:
+    from loopml.project import MonitorOutcome
 
 logger = logging.getLogger("loopml.monitor")
 TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
@@ -99,6 +99,9 @@ def monitor_command(
 ) -> None:
     """Drift, data quality, performance (realized and estimated) and alerts: reference vs
     current window. With --schedule, repeat on a cron schedule (or run it from cron)."""
+    from loopml.project import Project, monitor, monitor_files
+    from loopml.project._scheduled import AutomaticRetraining
+
     has_project = (project / "loopml.yaml").is_file()
     retraining = AutomaticRetraining(project) if schedule is not None and has_project else None
 
@@ -126,6 +129,8 @@ def monitor_command(
     if schedule is None:
         once()
         return
+    from loopml.retrain import cron_trigger
+
     trigger = cron_trigger(schedule)
     if not json:
         say(f"Monitoring on schedule '{schedule}' (UTC); Ctrl+C to stop.")

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from loopml.cli._common import JsonOption, ProjectOption, console, handle_errors, print_json, say
-from loopml.project import Project
-from loopml.reports import format_number
-from loopml.store import Run
-from loopml.tracking import compare_runs
+
+if TYPE_CHECKING:
+    from loopml.store import Run
 
 runs_app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
 
@@ -52,6 +51,8 @@ def runs_list(
     json: JsonOption = False,
 ) -> None:
     """List tracked runs, newest first."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         runs = opened.store.runs.list(opened.name, kind=kind, limit=limit)
     if json:
@@ -68,6 +69,8 @@ def runs_show(
     json: JsonOption = False,
 ) -> None:
     """Show a run's params, metrics, tags and artifacts."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         run = opened.store.runs.get(run_id)
     payload = {
@@ -118,6 +121,8 @@ def runs_search(
     json: JsonOption = False,
 ) -> None:
     """Search runs with a filter, ordered by metrics or time."""
+    from loopml.project import Project
+
     with Project.open(project) as opened:
         runs = opened.store.runs.search(
             opened.name, filter_text or None, order_by=order_by, limit=limit
@@ -143,6 +148,10 @@ def runs_compare(
     json: JsonOption = False,
 ) -> None:
     """Compare runs side by side: params (differences marked) and metrics."""
+    from loopml.project import Project
+    from loopml.reports import format_number
+    from loopml.tracking import compare_runs
+
     with Project.open(project) as opened:
         comparison = compare_runs(opened.store, run_ids)
     written = comparison.write_html(html) if html is not None else None

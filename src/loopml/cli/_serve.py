@@ -9,8 +9,6 @@ import typer
 
 from loopml.cli._common import JsonOption, ProjectOption, handle_errors, print_json, say
 from loopml.errors import InvalidInputError
-from loopml.project import Project, build_app
-from loopml.project._serve import package
 
 
 @handle_errors
@@ -67,6 +65,7 @@ def serve_command(
 ) -> None:
     """Serve models (POST /v1/models/NAME/predict, V2 /v2/models/NAME/infer) and deployments
     (POST /v1/deployments/NAME/predict), logging every prediction; feedback at /v1/feedback."""
+    from loopml.project import Project, build_app
     from loopml.serve import serve
     from loopml.serve._admin import admin_token
 
@@ -123,6 +122,7 @@ def _serve_workers(
 ) -> None:
     import os
 
+    from loopml.project import Project
     from loopml.project._serve_workers import SERVE_CONFIG_ENV, WORKER_FACTORY, worker_config
     from loopml.serve import serve
 
@@ -145,6 +145,9 @@ def package_command(
     json: JsonOption = False,
 ) -> None:
     """Write a Dockerfile, pinned requirements and Kubernetes manifests serving one model."""
+    from loopml.project import Project
+    from loopml.project._serve import package
+
     with Project.open(project) as opened:
         written = package(opened, model, folder, port=port)
     if json:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from loopml.cli._common import ProjectOption, handle_errors, say
-from loopml.project import Project
 
 
 @handle_errors
@@ -19,6 +18,7 @@ def ui_command(
 ) -> None:
     """Open the web dashboard: data versions, runs (searchable), models with gates and reports,
     deployments, monitoring over time, alerts and the audit log."""
+    from loopml.project import Project
     from loopml.serve import serve
     from loopml.ui import build_ui
 

@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 
 from loopml import __version__
+from loopml._constants import EXPORT_FORMATS
 from loopml.data._contract import DataContract
 from loopml.errors import AlreadyExistsError, ArtifactIntegrityError, DataError, InvalidInputError
 from loopml.registry._registry import dump_bundle, load_bundle
 from loopml.train import ModelBundle
 
-EXPORT_FORMATS: tuple[str, ...] = ("joblib", "skops", "onnx", "mlflow")
 MANIFEST = "manifest.json"
 
 SKOPS_TRUSTED_TYPES: tuple[str, ...] = (

@@ -8,10 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopml._constants import DEFAULT_MIN_AGE_S
 from loopml.store import ArtifactStore, MetadataStore
-
-DEFAULT_MIN_AGE_S = 3600.0
-"""Blobs younger than this are kept: a running job may have stored one it has not recorded yet."""
 
 
 @dataclass

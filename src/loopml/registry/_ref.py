@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Defined in loopml._constants, which the CLI reads without importing the registry.
+from loopml._constants import CHALLENGER as CHALLENGER
+from loopml._constants import CHAMPION as CHAMPION
 from loopml.errors import InvalidInputError
 
 _REF = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)"
     r"(?:(?::(?P<version>\d+))|(?:@(?P<alias>[A-Za-z][A-Za-z0-9_-]*)))?$"
 )
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 
 
 @dataclass(frozen=True)
