@@ -9,7 +9,8 @@ numba compiles their scoring kernel (a few seconds) inside the timed job, and *w
 kernel in numba's cache (``NUMBA_CACHE_DIR``, inside the benchmark's folder). The reference is
 the bare ``lightgbm.Booster.predict`` (``num_threads=2``) on the same rows already in memory as
 float arrays (categoricals as integer codes), so the ratio shows what loopml gains or costs over
-LightGBM's own predictor. Goal (issue #7): >= 1,000,000 rows/s on 2 cores, memory flat in input
+LightGBM's own predictor. A third run writes only the predictions (``keep=[]``, no input
+columns copied). Goal (issue #7): >= 1,000,000 rows/s on 2 cores, memory flat in input
 size.
 
 Usage: python benchmarks/bench_batch_scoring.py [--rows 5000000] [--folder DIR]
@@ -77,7 +78,7 @@ def train_project(folder: Path) -> None:
         train(opened, time_budget=600)
 
 
-def score(folder: Path, source: Path, target: Path) -> dict[str, Any]:
+def score(folder: Path, source: Path, target: Path, keep: list[str] | None) -> dict[str, Any]:
     """Runs in a fresh process: ``loopml.project.predict`` timed end to end, with peak RSS."""
     import resource
 
@@ -85,7 +86,7 @@ def score(folder: Path, source: Path, target: Path) -> dict[str, Any]:
 
     with Project.open(folder) as opened:
         started = time.perf_counter()
-        outcome = predict(opened, "bench", source, target)
+        outcome = predict(opened, "bench", source, target, keep=keep)
         seconds = time.perf_counter() - started
     return {
         "rows": outcome.n_rows,
@@ -125,11 +126,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--phase", choices=["all", "score", "bare"], default="all")
+    parser.add_argument("--keep", default=None, help="score phase: --keep of loopml predict")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="loopml-batch-bench-"))
     source, target = folder / "input.parquet", folder / "scored.parquet"
     if args.phase == "score":
-        print(json.dumps(score(folder, source, target)))
+        keep = None if args.keep is None else [c for c in args.keep.split(",") if c]
+        print(json.dumps(score(folder, source, target, keep)))
         return
     if args.phase == "bare":
         print(json.dumps(bare_booster(folder, source)))
@@ -150,11 +153,19 @@ def main() -> None:
         "LOOPML_COMPILE_TREES": "1",
     }
     results = {}
-    for name, phase in (("cold", "score"), ("wait", ""), ("warm", "score"), ("bare", "bare")):
+    phases = (
+        ("cold", "score", None),
+        ("wait", "", None),
+        ("warm", "score", None),
+        ("warm, predictions only", "score", ""),
+        ("bare", "bare", None),
+    )
+    for name, phase, columns in phases:
         if not phase:  # let the cold run's background build finish before the warm run
             _wait_for_build(cache)
             continue
         command = [sys.executable, __file__, "--phase", phase, "--folder", str(folder)]
+        command += [] if columns is None else [f"--keep={columns}"]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if not lines:
@@ -162,7 +173,7 @@ def main() -> None:
         results[name] = json.loads(lines[-1])
     bare = results["bare"]
     print(f"rows: {results['warm']['rows']:,}  input: {source.stat().st_size / 1e6:.0f} MB")
-    for name in ("cold", "warm"):
+    for name in ("cold", "warm", "warm, predictions only"):
         run = results[name]
         ratio = ""
         if "rows_per_s" in bare:

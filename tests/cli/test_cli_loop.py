@@ -190,6 +190,49 @@ def test_predict_adds_prediction_and_probability_columns(
     assert total.between(0.999999, 1.000001).all()
 
 
+def test_predict_keep_writes_only_the_chosen_input_columns_and_records_them(
+    project_dir: Path, churn_files: dict[str, Path], tmp_path: Path
+) -> None:
+    source = pd.read_csv(churn_files["new"])
+    first, second = source.columns[:2]
+    output = tmp_path / "keys.parquet"
+    outcome = run_json(
+        "predict",
+        "--model",
+        "churn@champion",
+        "--input",
+        str(churn_files["new"]),
+        "--output",
+        str(output),
+        "--keep",
+        f"{second}, {first}",
+        "--project",
+        str(project_dir),
+    )
+    scored = pd.read_parquet(output)
+    assert list(scored.columns) == [
+        second,
+        first,
+        "prediction",
+        "probability_No",
+        "probability_Yes",
+    ]
+    assert scored[first].tolist() == source[first].tolist()
+    assert isinstance(outcome, dict)
+    run_record = run_json("runs", "show", outcome["run_id"], "--project", str(project_dir))
+    assert isinstance(run_record, dict)
+    assert run_record["params"]["keep"] == f"{second},{first}"
+
+    refused = runner.invoke(app, [
+        "predict", "--model", "churn@champion", "--input", str(churn_files["new"]),
+        "--output", str(tmp_path / "x.csv"), "--keep", "no_such_column",
+        "--project", str(project_dir),
+    ])  # fmt: skip
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "has no column(s) 'no_such_column' to keep in the output" in refused.output
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_monitor_a_file_against_the_training_reference(
     project_dir: Path, churn_files: dict[str, Path]
 ) -> None:

@@ -87,6 +87,66 @@ def test_csv_to_parquet_tolerates_integers_that_turn_null_in_a_later_chunk(
     assert_scored(output, pd.read_csv(source), churn_bundle)
 
 
+@pytest.mark.parametrize(("suffix", "keep"), [(".parquet", ["customer", "tenure"]), (".csv", [])])
+def test_keep_narrows_the_output_to_chosen_input_columns_but_quarantine_keeps_all(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle, suffix: str, keep: list[str]
+) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / f"out{suffix}"
+    frame = messy(sample)
+    frame.to_csv(source, index=False)
+    written = pd.read_csv(source)
+    report = validate(written, churn_bundle.contract)
+
+    result = score_file(churn_bundle, source, target, chunk_rows=250, keep=[*keep, *keep])
+
+    output = (pd.read_csv if suffix == ".csv" else pd.read_parquet)(target)
+    assert list(output.columns) == [*keep, *churn_bundle.output_columns]
+    good = report.good(written).reset_index(drop=True)
+    expected = churn_bundle.predict_frame(good)
+    assert output["prediction"].tolist() == expected["prediction"].tolist()
+    for column in keep:
+        assert output[column].tolist() == good[column].tolist()
+    reader = pd.read_csv if suffix == ".csv" else pd.read_parquet
+    quarantined = reader(quarantine_path(target))
+    assert result.n_quarantined == 7
+    assert list(quarantined.columns) == [*frame.columns, REASON_COLUMN]
+
+
+def test_keep_from_parquet_writes_the_kept_columns_with_their_own_types(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.parquet"
+    sample.to_parquet(source, index=False)
+
+    result = score_file(churn_bundle, source, tmp_path / "out.parquet", keep=["customer"])
+
+    schema = pq.read_schema(result.output_path)
+    assert schema.names == ["customer", *churn_bundle.output_columns]
+    assert schema.field("customer").type == pq.read_schema(source).field("customer").type
+    output = pd.read_parquet(result.output_path)
+    assert output["customer"].tolist() == sample["customer"].tolist()
+    expected = churn_bundle.predict_frame(sample)
+    assert output["prediction"].tolist() == expected["prediction"].tolist()
+
+
+def test_keep_of_no_rows_and_of_an_unknown_column(
+    tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
+) -> None:
+    source = tmp_path / "in.parquet"
+    sample.iloc[:0].to_parquet(source)
+
+    empty = score_file(churn_bundle, source, tmp_path / "empty.parquet", keep=["customer"])
+
+    columns = pq.read_schema(empty.output_path).names
+    assert columns == ["customer", *churn_bundle.output_columns]
+    with pytest.raises(InvalidInputError) as caught:
+        score_file(churn_bundle, source, tmp_path / "out.parquet", keep=["customer", "cust_id"])
+    assert caught.value.message.startswith(
+        "in.parquet has no column(s) 'cust_id' to keep in the output; it has: "
+    )
+    assert not (tmp_path / "out.parquet").exists()
+
+
 def test_a_missing_feature_column_is_named_and_nothing_is_written(
     tmp_path: Path, sample: pd.DataFrame, churn_bundle: ModelBundle
 ) -> None:

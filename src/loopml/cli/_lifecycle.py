@@ -391,6 +391,13 @@ def predict_command(
         ),
     ] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 100_000,
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            help="Input columns to copy into the output, comma-separated, e.g. customer_id "
+            "(default: all; '' for none, only the model's outputs)."
+        ),
+    ] = None,
     project: ProjectOption = Path("."),
     json: JsonOption = False,
 ) -> None:
@@ -419,6 +426,7 @@ def predict_command(
             on_invalid=on_invalid,  # type: ignore[arg-type]
             chunk_rows=chunk_rows,
             progress=on_chunk,
+            keep=None if keep is None else [c.strip() for c in keep.split(",") if c.strip()],
         )
     if json:
         print_json(outcome.to_dict())

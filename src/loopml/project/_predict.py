@@ -9,7 +9,7 @@ quarantined, and the contract violations found.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ def predict(
     on_invalid: OnInvalid | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
+    keep: Sequence[str] | None = None,
 ) -> PredictOutcome:
     """Score rows with the model ``ref``, streamed in chunks with bounded memory.
 
@@ -77,10 +78,12 @@ def predict(
     one ``probability_<class>`` column per class. Rows breaking the data contract are handled
     per ``on_invalid`` (default: the charter's ``validation`` policy): ``quarantine`` sets them
     aside with their reasons, ``warn`` scores them and counts the violations, ``fail`` stops.
+    ``keep`` narrows the input columns copied into the output (in its order; empty: none, only
+    the model's outputs); quarantined rows keep every column.
 
     Raises:
         InvalidInputError: not exactly one input (file or query) and one output (file or
-            table), or a query/table without ``sql``.
+            table), a query/table without ``sql``, or ``keep`` names a column the input lacks.
         NotFoundError: unknown model or missing input file.
         DataError: the input lacks feature columns the model needs, breaks the contract under
             ``fail``, cannot be read, or the table exists with other columns.
@@ -99,11 +102,13 @@ def predict(
         code_dir=project.paths.root,
         tags={"model": model.ref, "model_run": model.run_id or ""},
     ) as run:
-        run.log_params({"model": model.ref, "on_invalid": on_invalid, **source, **target})
+        kept = {} if keep is None else {"keep": ",".join(keep)}
+        run.log_params({"model": model.ref, "on_invalid": on_invalid, **source, **target, **kept})
         options: dict[str, Any] = {
             "chunk_rows": chunk_rows,
             "progress": progress,
             "on_invalid": on_invalid,
+            "keep": keep,
         }
         result = _score(bundle, input_path, output_path, sql, query, output_table, options)
         run.log_metrics(

@@ -20,7 +20,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +96,7 @@ def score_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     on_invalid: OnInvalid = "quarantine",
+    keep: Sequence[str] | None = None,
 ) -> BatchResult:
     """Score every row of a CSV or Parquet file into a CSV or Parquet file.
 
@@ -106,10 +107,13 @@ def score_file(
     Args:
         progress: called after each chunk with the number of rows it held.
         on_invalid: what to do with rows breaking the contract (see the module docstring).
+        keep: the input columns copied into the output, in this order (default: all of them;
+            empty: none, only the model's outputs). Quarantined rows keep every column.
 
     Raises:
         NotFoundError: the input file does not exist.
-        InvalidInputError: an extension, ``chunk_rows`` or ``on_invalid`` is not supported.
+        InvalidInputError: an extension, ``chunk_rows`` or ``on_invalid`` is not supported, or
+            ``keep`` names a column the input does not have.
         DataError: the input lacks a model input column or already has an output column (raised
             before anything is written), a row breaks the contract under ``fail``, or the input
             cannot be read or scored; existing outputs are left as they were.
@@ -122,6 +126,7 @@ def score_file(
         chunk_rows=chunk_rows,
         progress=progress,
         on_invalid=on_invalid,
+        keep=keep,
     )
 
 
@@ -135,6 +140,7 @@ def score_to_table(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     on_invalid: OnInvalid = "quarantine",
+    keep: Sequence[str] | None = None,
 ) -> BatchResult:
     """Score a file (``input_path``) or the result of ``query`` on ``url`` into ``table`` there.
 
@@ -157,7 +163,13 @@ def score_to_table(
 
     def run(source: ChunkSource) -> BatchResult:
         return score_stream(
-            bundle, source, target, chunk_rows=chunk_rows, progress=progress, on_invalid=on_invalid
+            bundle,
+            source,
+            target,
+            chunk_rows=chunk_rows,
+            progress=progress,
+            on_invalid=on_invalid,
+            keep=keep,
         )
 
     if input_path is not None:
@@ -178,6 +190,7 @@ def score_query_to_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     on_invalid: OnInvalid = "quarantine",
+    keep: Sequence[str] | None = None,
 ) -> BatchResult:
     """Score the result of ``query`` on ``url`` into a CSV or Parquet file (see
     :func:`score_file`)."""
@@ -189,6 +202,7 @@ def score_query_to_file(
         chunk_rows=chunk_rows,
         progress=progress,
         on_invalid=on_invalid,
+        keep=keep,
     )
 
 
@@ -260,17 +274,22 @@ def score_stream(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     on_invalid: OnInvalid = "quarantine",
+    keep: Sequence[str] | None = None,
 ) -> BatchResult:
     """Score ``source`` into ``target`` (the functions above build both)."""
     started = time.perf_counter()
     _check_options(chunk_rows, on_invalid)
     _check_columns(bundle, source)
+    kept = _kept_columns(keep, source)
     checks = ContractChecks(bundle.contract)
-    job = _Job(bundle, checks, on_invalid, progress, source.read_as_dictionary)
+    job = _Job(bundle, checks, on_invalid, progress, source.read_as_dictionary, kept)
     with target.open() as (writer, quarantine), ThreadPoolExecutor(1) as io:
         job.run(prefetched(source.read(chunk_rows)), writer, quarantine, io)
         if job.n_rows == 0:
-            writer.write_empty(_empty_output(bundle, source.empty_schema()))
+            schema = source.empty_schema()
+            if kept is not None:
+                schema = pa.schema([schema.field(name) for name in kept])
+            writer.write_empty(_empty_output(bundle, schema))
     return BatchResult(
         n_rows=job.n_rows,
         output_path=target.output_path,
@@ -292,6 +311,7 @@ class _Job:
         on_invalid: OnInvalid,
         progress: Callable[[int], None] | None,
         plain_types: dict[str, pa.DataType],
+        kept: list[str] | None = None,
     ) -> None:
         self.bundle, self.checks, self.on_invalid, self.progress = (
             bundle,
@@ -300,6 +320,7 @@ class _Job:
             progress,
         )
         self.plain_types = plain_types  # columns read as dictionaries, written back as these
+        self.kept = kept  # the input columns written to the output (None: all)
         self.scorer = BatchScorer(bundle)
         self.n_rows = 0
         self.n_quarantined = 0
@@ -337,7 +358,8 @@ class _Job:
                     self.n_quarantined += verdict.n_bad
             frame, predicted = self._score(good)
             if len(frame):
-                pending = _after(pending, io, writer, frame, predicted, good, self.plain_types)
+                rows, kept = (frame, good) if self.kept is None else _select(frame, good, self.kept)
+                pending = _after(pending, io, writer, rows, predicted, kept, self.plain_types)
             self.n_rows += len(frame)
             if self.progress is not None:
                 self.progress(n)
@@ -417,6 +439,34 @@ def _check_options(chunk_rows: int, on_invalid: str) -> None:
             f"The 'on_invalid' parameter must be one of {', '.join(ON_INVALID)}. "
             f"Got {on_invalid!r} instead."
         )
+
+
+def _kept_columns(keep: Sequence[str] | None, source: ChunkSource) -> list[str] | None:
+    """``keep`` without repeats, checked against the input's columns (None: keep them all).
+
+    Raises:
+        InvalidInputError: ``keep`` names a column the input does not have.
+    """
+    if keep is None:
+        return None
+    kept = list(dict.fromkeys(keep))
+    unknown = [name for name in kept if name not in source.columns]
+    if unknown:
+        shown = ", ".join(source.columns[:20]) + (", ..." if len(source.columns) > 20 else "")
+        raise InvalidInputError(
+            f"{source.name} has no column(s) {', '.join(map(repr, unknown))} to keep in the "
+            f"output; it has: {shown}.",
+            hint="Name input columns in --keep, comma-separated, or leave it out to keep all.",
+        )
+    return kept
+
+
+def _select(frame: pd.DataFrame, chunk: Chunk, kept: list[str]) -> tuple[pd.DataFrame, Chunk]:
+    """The rows to write with only the ``kept`` input columns (an Arrow chunk stays Arrow)."""
+    if isinstance(chunk, pa.RecordBatch):
+        return frame, chunk.select(kept)
+    selected = chunk[kept]
+    return selected, selected
 
 
 def _check_columns(bundle: ModelBundle, source: ChunkSource) -> None:
