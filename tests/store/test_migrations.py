@@ -88,7 +88,7 @@ def test_opening_a_current_store_runs_no_migration(
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("alembic ran on an up-to-date store")
 
-    monkeypatch.setattr(_migrate.command, "upgrade", fail)
+    monkeypatch.setattr(command, "upgrade", fail)
     with open_store(url) as store:
         assert store.runs.list("p") == []
 

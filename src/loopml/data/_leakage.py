@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from loopml.data._contract import DataContract
 from loopml.data._infer import infer_task, parse_datetimes
@@ -77,6 +76,8 @@ def feature_power(
         x = feature.to_numpy(dtype="float64", na_value=np.nan)[both]
         if task == "binary":
             if ranks is None or len(ranks) != n:
+                from scipy.stats import rankdata  # deferred: scipy.stats is slow to import
+
                 ranks = rankdata(x)
             positive = y == pd.unique(y)[0]
             n_pos = int(positive.sum())

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from loopml.errors import StoreError
 from loopml.store._sql._database import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HEAD_REVISION = "0003"
 """The newest migration in ``loopml/store/migrations/versions`` (a test keeps them equal)."""
@@ -21,6 +23,8 @@ _PG_MIGRATION_LOCK = 0x6C6F6F706D6C  # any constant: serializes concurrent first
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config built in code (no ``alembic.ini``) that migrates ``connection``."""
+    from alembic.config import Config  # deferred: alembic is only needed to migrate
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -59,6 +63,8 @@ def _upgrade_locked(conn: Connection) -> None:
             "loopml does not know.",
             hint="Upgrade loopml to the version that last wrote this store.",
         )
+    from alembic import command  # deferred: alembic is only needed to migrate
+
     command.upgrade(alembic_config(conn), "head")
 
 
