@@ -243,8 +243,13 @@ def _forest_trees(estimator: Any, classifier: bool) -> Callable[[np.ndarray], An
     single-thread order) and is divided as sklearn divides it, so results are the same; a call
     returns None for rows sklearn would refuse (not finite as float32), which then go to sklearn.
     None for any other estimator (or several outputs)."""
-    forests = (RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor)
-    if not isinstance(estimator, (*forests, ExtraTreesRegressor)):
+    forests = (
+        RandomForestClassifier,
+        ExtraTreesClassifier,
+        RandomForestRegressor,
+        ExtraTreesRegressor,
+    )
+    if not isinstance(estimator, forests):
         return None
     if int(getattr(estimator, "n_outputs_", 0)) != 1:
         return None
