@@ -44,8 +44,11 @@ def test_family_builds_preprocess_plus_model(name: str, task: str) -> None:
             native = any(isinstance(t, pd.CategoricalDtype) for t in encoded.dtypes)
             assert native == (value == "native")
             continue
-        # Regressors fitted on a standardised target (svm, mlp) nest their parameters.
-        assert model_params.get(key, model_params.get(f"regressor__{key}")) == value
+        # Regressors fitted on a standardised target (svm, mlp) and the calibrated svm
+        # classifier nest their parameters.
+        names = [key, f"regressor__{key}", f"estimator__{key}"]
+        found = next(name for name in names if name in model_params)
+        assert model_params[found] == value
     if name == "mlp":
         sizes = model_params.get(
             "hidden_layer_sizes", model_params.get("regressor__hidden_layer_sizes")

@@ -276,10 +276,15 @@ def _unnamed(estimator: Any, *, single_thread: bool) -> Any:
         del twin.feature_names_in_
     if single_thread and getattr(twin, "n_jobs", None) not in (None, 1):
         twin.n_jobs = 1
-    for attribute in ("regressor_", "estimator_"):
+    for attribute in ("regressor_", "estimator_", "estimator"):
         inner = getattr(twin, attribute, None)
-        if isinstance(inner, BaseEstimator):
+        if isinstance(inner, BaseEstimator) and hasattr(inner, "feature_names_in_"):
             setattr(twin, attribute, _unnamed(inner, single_thread=single_thread))
+    calibrated = getattr(twin, "calibrated_classifiers_", None)  # CalibratedClassifierCV
+    if isinstance(calibrated, list):
+        twin.calibrated_classifiers_ = [
+            _unnamed(member, single_thread=single_thread) for member in calibrated
+        ]
     return twin
 
 

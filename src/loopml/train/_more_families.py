@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -129,7 +130,11 @@ def svm_space(task: TrainTask) -> ParamSpace:
 
 def svm(task: TrainTask, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
     if _classification(task):
-        return SVC(probability=True, random_state=seed, **params)
+        # Platt scaling on out-of-fold decision values, then one SVC fitted on every row: what
+        # SVC(probability=True) did before scikit-learn 1.9 deprecated it.
+        return CalibratedClassifierCV(
+            SVC(random_state=seed, **params), method="sigmoid", ensemble=False, n_jobs=n_jobs
+        )
     # SVR's epsilon is in target units: fit on a standardised target.
     return TransformedTargetRegressor(regressor=SVR(**params), transformer=StandardScaler())
 
