@@ -171,6 +171,34 @@ def test_canary_rolls_back_when_the_live_metric_drops(
     assert project.store.deployments.get("can").policy["status"] == "rolled_back"
 
 
+def test_canary_rolls_back_when_the_candidate_fails_requests(
+    project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
+) -> None:
+    # churn:4 needs a column clients never send: every request routed to it fails.
+    deploy_canary(
+        project, "flaky", "churn:4", stable="churn:1", steps=[0.5, 1.0], min_requests=5,
+        max_error_rate=0.05,
+    )  # fmt: skip
+    _refresh(server)
+    app, client = server
+    codes = [client.post("/v1/deployments/flaky/predict", json=r).status_code for r in records[:40]]
+    failed = sum(code != 200 for code in codes)
+    app.state.arm_counters.report(project.store.deployments)  # what a worker's refresh does
+
+    arms = deployment_status(project, "flaky")["arms"]
+    # Another process (the CLI) judges the counts every worker reported to the store.
+    outcome = advance(project, "flaky")
+    _refresh(server)
+
+    assert 0 < failed < 40 and arms["candidate"]["failures_this_step"] == failed
+    assert arms["candidate"]["requests_this_step"] == failed
+    assert (arms["stable"]["requests_this_step"], arms["stable"]["failures_this_step"]) == (
+        40 - failed, 0
+    )  # fmt: skip
+    assert outcome.startswith("canary rolled back") and "failure_rate_increase 1 > 0.05" in outcome
+    assert {a["arm"] for a in _send(server, "flaky", records[:20])} == {"stable"}
+
+
 def test_a_clean_canary_ramps_then_promotes_itself(
     project: Project, server: tuple[FastAPI, httpx.Client], records: list[dict[str, Any]]
 ) -> None:

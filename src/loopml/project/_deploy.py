@@ -262,7 +262,8 @@ def advance(
     """One step of the rollout controller; returns what it did, in words.
 
     Canary: with ``min_requests`` on the candidate in this step, checks the guardrails (failure
-    rate from ``counters``, p99 latency and prediction PSI from the log, the live metric once
+    rate from the request counts every serving worker reports to the store, ``counters``' own
+    reported first; p99 latency and prediction PSI from the log, the live metric once
     ``min_feedback`` labels arrived); a breach rolls back, a clean step ramps to the next weight,
     and after the last one promotes when ``auto_promote``. A/B: runs the sequential test and
     routes everything to a significant winner when ``auto_promote``. Bandit: recomputes each
@@ -271,7 +272,10 @@ def advance(
     deployment = project.store.deployments.get(name)
     policy = dict(deployment.policy)
     if policy["kind"] == "canary" and policy.get("status") == "running":
-        return _advance_canary(project, name, policy, counters, actor)
+        if counters is not None:
+            counters.report(project.store.deployments)
+        failures = project.store.deployments.request_counts(name, deployment.updated_at)
+        return _advance_canary(project, name, policy, failures, actor)
     if policy["kind"] == "ab" and policy.get("status") == "running":
         stats = arm_stats(project, name, policy, since=policy.get("started_at"))
         test = msprt(
@@ -319,14 +323,14 @@ def _advance_canary(
     project: Project,
     name: str,
     policy: dict[str, Any],
-    counters: ArmCounters | None,
+    failures: dict[str, tuple[int, int]],
     actor: str,
 ) -> str:
     stats = arm_stats(project, name, policy, since=policy["step_started_at"])
-    failures = counters.snapshot(name) if counters is not None else {}
-    candidate = stats["candidate"]
-    if candidate.n < int(policy["min_requests"]):
-        return f"canary waiting: {candidate.n}/{policy['min_requests']} candidate requests"
+    # Failed requests are counted but never logged: a candidate failing them all still counts.
+    served = max(stats["candidate"].n, failures.get("candidate", (0, 0))[0])
+    if served < int(policy["min_requests"]):
+        return f"canary waiting: {served}/{policy['min_requests']} candidate requests"
     checks = guardrail_checks(stats, failures, policy["guardrails"])
     breached = [c for c in checks if c["breached"]]
     if breached:

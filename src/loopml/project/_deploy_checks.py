@@ -36,7 +36,8 @@ def smoke_check(project: Project, ref: str, live: str | None, sample: int = 100)
 
 
 def deployment_status(project: Project, name: str) -> dict[str, Any]:
-    """The deployment's policy and, per arm, requests, latency, agreement and feedback quality."""
+    """The deployment's policy and, per arm, requests, failures, latency, agreement and feedback
+    quality."""
     deployment = project.store.deployments.get(name)
     policy = deployment.policy
     stats = arm_stats(project, name, policy, since=policy.get("started_at"))
@@ -48,6 +49,10 @@ def deployment_status(project: Project, name: str) -> dict[str, Any]:
         "updated_at": deployment.updated_at.isoformat(),
         "arms": {arm: s.summary() for arm, s in stats.items()},
     }
+    # Failed requests are not logged: every worker's counts since the policy last changed.
+    counts = project.store.deployments.request_counts(name, deployment.updated_at)
+    for arm, summary in body["arms"].items():
+        summary["requests_this_step"], summary["failures_this_step"] = counts.get(arm, (0, 0))
     if policy["kind"] == "shadow":
         body["comparison"] = stats["shadow"].compare(stats["primary"])
     if policy["kind"] == "bandit":

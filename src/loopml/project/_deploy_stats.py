@@ -136,9 +136,10 @@ def guardrail_checks(
 ) -> list[dict[str, Any]]:
     """The canary's guardrails, each ``{name, value, limit, breached}``.
 
-    ``failure_rate_increase``: the candidate's failure share minus the stable one's (counts of
-    this process). ``p99_ms``: the candidate's p99 latency. ``prediction_psi``: PSI of candidate
-    scores against stable scores. ``metric_drop``: stable metric minus candidate metric, once
+    ``failure_rate_increase``: the candidate's failure share minus the stable one's, from
+    ``failures`` (``{arm: (requests, failures)}`` of every serving worker). ``p99_ms``: the
+    candidate's p99 latency. ``prediction_psi``: PSI of candidate scores against stable scores.
+    ``metric_drop``: stable metric minus candidate metric, once
     each arm has ``min_feedback`` labels.
     """
     stable, candidate = stats["stable"], stats["candidate"]

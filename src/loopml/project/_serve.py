@@ -115,11 +115,12 @@ class RegistryResolver(ModelResolver):
 class StoreDeploymentResolver(DeploymentResolver):
     """Serves the deployments of ``store.deployments``, reloaded on :meth:`refresh`.
 
-    A refresh first runs the rollout controller (:func:`~loopml.project.advance`) on running
-    canaries and A/B tests, then recompiles every deployment: model versions already loaded are
-    reused, a deployment that fails to load keeps its previous table (or its error is served),
-    and the whole table is swapped in one assignment. Per-arm counters restart when a
-    deployment's policy changes, so guardrails always judge the current step.
+    A refresh first reports this worker's per-arm request and failure counts to the store, runs
+    the rollout controller (:func:`~loopml.project.advance`) on running canaries and A/B tests,
+    then recompiles every deployment: model versions already loaded are reused, a deployment
+    that fails to load keeps its previous table (or its error is served), and the whole table
+    is swapped in one assignment. Per-arm counters restart when a deployment's policy changes,
+    so guardrails always judge the current step.
     """
 
     def __init__(
@@ -154,6 +155,10 @@ class StoreDeploymentResolver(DeploymentResolver):
     def refresh(self) -> None:
         with self._lock:
             store = self._project.store
+            try:  # this worker's counts first, so that the controller judges fresh ones
+                self._counters.report(store.deployments)
+            except LoopmlError:
+                logger.exception("Reporting request counts to the store failed")
             if self._run_controller:
                 for deployment in store.deployments.list():
                     if deployment.policy.get("status") == "running":
@@ -165,7 +170,7 @@ class StoreDeploymentResolver(DeploymentResolver):
             for deployment in store.deployments.list():
                 name = deployment.name
                 if self._versions.get(name) != deployment.updated_at:
-                    self._counters.reset(name)
+                    self._counters.reset(name, deployment.updated_at)
                     self._versions[name] = deployment.updated_at
                 try:
                     table[name] = self._compile(name, deployment.policy)

@@ -355,6 +355,24 @@ class DeploymentStore(abc.ABC):
     def list(self) -> list[Deployment]:
         """Every deployment, by name."""
 
+    @abc.abstractmethod
+    def report_requests(
+        self,
+        name: str,
+        policy_time: datetime,
+        worker: str,
+        counts: dict[str, tuple[int, int]],
+    ) -> None:
+        """Record one serving worker's ``{arm: (requests, failures)}`` totals for the policy
+        of deployment ``name`` put at ``policy_time``; a later report of the same worker
+        replaces its earlier one. A report for a policy replaced since (or a deployment that
+        does not exist) is ignored, and :meth:`put` starts every count again from zero."""
+
+    @abc.abstractmethod
+    def request_counts(self, name: str, policy_time: datetime) -> dict[str, tuple[int, int]]:
+        """``{arm: (requests, failures)}`` summed over every worker's latest report for the
+        policy of ``name`` put at ``policy_time``; empty when none reported."""
+
 
 class PredictionStore(abc.ABC):
     """The prediction log and the ground truth that arrives later."""

@@ -582,6 +582,29 @@ class MetadataStoreConformance:
         with pytest.raises(NotFoundError, match="beta"):
             store.deployments.get("staging")
 
+    def test_deployment_request_counts_sum_workers_of_the_current_policy(
+        self, store: MetadataStore
+    ) -> None:
+        first = store.deployments.put("prod", {"kind": "canary", "weight": 0.1})
+        counts = store.deployments.request_counts
+        assert counts("prod", first.updated_at) == {}
+        store.deployments.report_requests("prod", first.updated_at, "w1", {"stable": (5, 0)})
+        store.deployments.report_requests(
+            "prod", first.updated_at, "w1", {"stable": (9, 1), "candidate": (2, 1)}
+        )  # replaces w1's earlier totals
+        store.deployments.report_requests("prod", first.updated_at, "w2", {"candidate": (4, 0)})
+        assert counts("prod", first.updated_at) == {"candidate": (6, 1), "stable": (9, 1)}
+
+        ramped = store.deployments.put("prod", {"kind": "canary", "weight": 0.5})
+        assert counts("prod", ramped.updated_at) == {}  # a new policy starts from zero
+        assert counts("prod", first.updated_at) == {}
+        store.deployments.report_requests("prod", first.updated_at, "w2", {"candidate": (7, 7)})
+        store.deployments.report_requests("absent", first.updated_at, "w2", {"a": (1, 1)})
+        assert counts("prod", first.updated_at) == {}  # late reports of the old policy: ignored
+        assert counts("absent", first.updated_at) == {}
+        store.deployments.report_requests("prod", ramped.updated_at, "w1", {"candidate": (3, 0)})
+        assert counts("prod", store.deployments.get("prod").updated_at) == {"candidate": (3, 0)}
+
     # --- predictions and feedback -----------------------------------------------------------
 
     def test_prediction_roundtrip(self, store: MetadataStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from loopml.store._records import Deployment, utcnow
 from loopml.store._sql._audit import append_event
 from loopml.store._sql._common import preview, upsert
 from loopml.store._sql._database import Database
-from loopml.store._sql._tables import deployments
+from loopml.store._sql._tables import deployment_requests, deployments
 
 
 class SqlDeploymentStore(DeploymentStore):
@@ -54,6 +55,9 @@ class SqlDeploymentStore(DeploymentStore):
                 ),
                 {"name": name, "policy": deployment.policy, "updated_at": deployment.updated_at},
             )
+            conn.execute(
+                sa.delete(deployment_requests).where(deployment_requests.c.deployment == name)
+            )
             append_event(
                 conn,
                 actor,
@@ -89,4 +93,64 @@ class SqlDeploymentStore(DeploymentStore):
         query = sa.select(deployments).order_by(deployments.c.name)
         return self._db.read(
             lambda conn: [Deployment(r.name, r.policy, r.updated_at) for r in conn.execute(query)]
+        )
+
+    def report_requests(
+        self,
+        name: str,
+        policy_time: datetime,
+        worker: str,
+        counts: dict[str, tuple[int, int]],
+    ) -> None:
+        if not counts:
+            return
+        table = deployment_requests
+        as_utc = policy_time if policy_time.tzinfo else policy_time.replace(tzinfo=UTC)
+
+        def work(conn: Connection) -> None:
+            current = conn.execute(
+                sa.select(deployments.c.updated_at).where(deployments.c.name == name)
+            ).scalar()
+            if current != as_utc:
+                return  # the policy these counts judge is gone (or never was)
+            insert = upsert(conn, table)
+            now = utcnow()
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["deployment", "policy_time", "arm", "worker"],
+                    set_={
+                        "requests": insert.excluded.requests,
+                        "failures": insert.excluded.failures,
+                        "updated_at": insert.excluded.updated_at,
+                    },
+                ),
+                [
+                    {
+                        "deployment": name,
+                        "policy_time": as_utc,
+                        "arm": arm,
+                        "worker": worker,
+                        "requests": requests,
+                        "failures": failures,
+                        "updated_at": now,
+                    }
+                    for arm, (requests, failures) in sorted(counts.items())
+                ],
+            )
+
+        self._db.write(work)
+
+    def request_counts(self, name: str, policy_time: datetime) -> dict[str, tuple[int, int]]:
+        table = deployment_requests
+        query = (
+            sa.select(table.c.arm, sa.func.sum(table.c.requests), sa.func.sum(table.c.failures))
+            .where(table.c.deployment == name, table.c.policy_time == policy_time)
+            .group_by(table.c.arm)
+            .order_by(table.c.arm)
+        )
+        return self._db.read(
+            lambda conn: {
+                arm: (int(requests), int(failures))
+                for arm, requests, failures in conn.execute(query)
+            }
         )

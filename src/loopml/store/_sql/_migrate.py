@@ -14,7 +14,7 @@ from loopml.store._sql._database import Database
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration in ``loopml/store/migrations/versions`` (a test keeps them equal)."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

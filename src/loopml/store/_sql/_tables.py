@@ -179,6 +179,18 @@ deployments = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+deployment_requests = sa.Table(
+    "deployment_requests",
+    metadata,
+    sa.Column("deployment", NAME, primary_key=True),
+    sa.Column("policy_time", UTCDateTime, primary_key=True),
+    sa.Column("arm", NAME, primary_key=True),
+    sa.Column("worker", NAME, primary_key=True),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 predictions = sa.Table(
     "predictions",
     metadata,
