@@ -132,6 +132,7 @@ class ArmCounters:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], list[int]] = {}
         self._policies: dict[str, datetime] = {}
+        self._reported: dict[str, tuple[datetime, dict[str, tuple[int, int]]]] = {}
 
     def record(self, deployment: str, arm: str, *, failed: bool) -> None:
         with self._lock:
@@ -164,9 +165,11 @@ class ArmCounters:
                 (name, policy_time, counts)
                 for name, policy_time in sorted(self._policies.items())
                 if (counts := self._arms(name))
+                and self._reported.get(name) != (policy_time, counts)
             ]
         for name, policy_time, counts in reports:
             store.report_requests(name, policy_time, self.worker, counts)
+            self._reported[name] = (policy_time, counts)  # unchanged counts are not rewritten
 
     def _arms(self, deployment: str) -> dict[str, tuple[int, int]]:
         return {arm: (c[0], c[1]) for (name, arm), c in self._counts.items() if name == deployment}
