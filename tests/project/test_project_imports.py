@@ -60,6 +60,16 @@ def test_importing_project_stays_light() -> None:
     assert loaded_after("from loopml.project import Project") == []
 
 
+def test_the_rollout_controller_stays_light() -> None:
+    # `loopml deploy status|advance|rollback` read the store; scoring machinery loads only for a
+    # blue-green smoke check, scipy.stats only for a bandit's allocation.
+    assert loaded_after("import loopml.project._deploy") == []
+    assert "sklearn" not in subprocess.run(
+        [sys.executable, "-c", "import loopml.project._deploy, sys; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+
+
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
 def test_every_exported_name_is_importable(package: str) -> None:
     module = importlib.import_module(package)

@@ -15,9 +15,10 @@ from loopml.project._deploy_checks import deployment_status, smoke_check
 from loopml.project._deploy_stats import arm_stats, guardrail_checks, live_ref
 from loopml.project._project import Project
 from loopml.registry import CHAMPION
-from loopml.serve import ArmCounters, compile_policy
+from loopml.serve._arm_counters import ArmCounters
 from loopml.serve._bandit import REWARDS, allocation, check_floor, posterior, reward
 from loopml.serve._rollout_stats import msprt
+from loopml.serve._routing import compile_policy
 from loopml.store import Deployment
 from loopml.store._records import utcnow
 

@@ -19,8 +19,8 @@ from loopml.project._deploy import (
 )
 from loopml.project._deploy_checks import deployment_status
 from loopml.project._project import Project
-from loopml.serve import ArmCounters
 from loopml.serve._admin import DeploymentAdmin
+from loopml.serve._arm_counters import ArmCounters
 
 _STRATEGIES: dict[str, Callable[..., Any]] = {
     "single": deploy_single,

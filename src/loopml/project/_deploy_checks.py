@@ -7,13 +7,14 @@ from typing import Any
 from loopml.errors import LoopmlError
 from loopml.project._deploy_stats import arm_stats, live_ref
 from loopml.project._project import Project
-from loopml.serve import LoadedModel
 from loopml.serve._rollout_stats import msprt
 
 
 def smoke_check(project: Project, ref: str, live: str | None, sample: int = 100) -> dict[str, Any]:
     """Validate and score recent logged requests of ``live`` (or an example record) with
     ``ref``; ``{"passed", "records", "reason"}``."""
+    from loopml.serve._interfaces import LoadedModel  # scoring machinery: only when checking
+
     version, bundle = project.registry.load(ref)
     model = LoadedModel(version.name, version.version, bundle)
     records: list[dict[str, Any]] = []

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from loopml.project._project import Project
-from loopml.serve import SHADOW_SUFFIX, compile_policy
 from loopml.serve._rollout_stats import percentile, psi
+from loopml.serve._routing import SHADOW_SUFFIX, compile_policy
 from loopml.store import PredictionRecord
 
 

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
         get_resolver,
         get_sink,
     )
+    from loopml.serve._arm_counters import ArmCounters
     from loopml.serve._batch import BatchResult, score_file, score_query_to_file, score_to_table
     from loopml.serve._body import MalformedBodyError, PayloadTooLargeError
     from loopml.serve._deployments import (
-        ArmCounters,
         CompiledDeployment,
         DeploymentResolver,
         StaticDeployments,
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from loopml.serve._logger import BackgroundPredictionLogger
     from loopml.serve._metrics import ServingMetrics
     from loopml.serve._package import Package, kubernetes_manifests, write_package
-    from loopml.serve._routed import SHADOW_SUFFIX
     from loopml.serve._routing import (
+        SHADOW_SUFFIX,
         FixedPolicy,
         Route,
         RoutingPolicy,
@@ -110,7 +110,7 @@ _EXPORTS = {
     "score_to_table": "loopml.serve._batch",
     "MalformedBodyError": "loopml.serve._body",
     "PayloadTooLargeError": "loopml.serve._body",
-    "ArmCounters": "loopml.serve._deployments",
+    "ArmCounters": "loopml.serve._arm_counters",
     "CompiledDeployment": "loopml.serve._deployments",
     "DeploymentResolver": "loopml.serve._deployments",
     "StaticDeployments": "loopml.serve._deployments",
@@ -128,7 +128,7 @@ _EXPORTS = {
     "Package": "loopml.serve._package",
     "kubernetes_manifests": "loopml.serve._package",
     "write_package": "loopml.serve._package",
-    "SHADOW_SUFFIX": "loopml.serve._routed",
+    "SHADOW_SUFFIX": "loopml.serve._routing",
     "FixedPolicy": "loopml.serve._routing",
     "Route": "loopml.serve._routing",
     "RoutingPolicy": "loopml.serve._routing",

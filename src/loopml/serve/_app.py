@@ -21,8 +21,9 @@ from starlette.responses import Response
 
 from loopml.errors import LoopmlError
 from loopml.serve import _admin, _routed, _v2
+from loopml.serve._arm_counters import ArmCounters
 from loopml.serve._body import load_json, parse_payload, read_body
-from loopml.serve._deployments import ArmCounters, DeploymentResolver
+from loopml.serve._deployments import DeploymentResolver
 from loopml.serve._deps import (
     get_body_limit,
     get_deployments,

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from loopml.errors import InvalidInputError
 
@@ -72,6 +71,8 @@ def allocation(posteriors: Mapping[str, Sequence[float]], floor: float) -> dict[
 def _probability_best(params: list[tuple[float, float]]) -> np.ndarray:
     """P(arm i draws highest) = integral of pdf_i(x) * prod_{j != i} cdf_j(x), on a grid spanning
     every posterior's bulk (exact for equal posteriors, no sampling noise)."""
+    from scipy import stats  # a second to import: only when an allocation is computed
+
     low = min(float(stats.beta.ppf(1e-9, a, b)) for a, b in params)
     high = max(float(stats.beta.isf(1e-9, a, b)) for a, b in params)
     grid = np.linspace(low, high, _GRID)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from loopml.errors import NotFoundError
-from loopml.serve._deployments import ArmCounters, DeploymentResolver, StaticDeployments
+from loopml.serve._arm_counters import ArmCounters
+from loopml.serve._deployments import DeploymentResolver, StaticDeployments
 from loopml.serve._feedback import FeedbackSink
 from loopml.serve._interfaces import LoadedModel, ModelResolver, PredictionSink
 from loopml.serve._metrics import ServingMetrics

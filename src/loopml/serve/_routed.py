@@ -17,18 +17,17 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from loopml.serve._arm_counters import ArmCounters
 from loopml.serve._body import Payload, parse_payload, read_body
-from loopml.serve._deployments import ArmCounters, CompiledDeployment, DeploymentResolver
+from loopml.serve._deployments import CompiledDeployment, DeploymentResolver
 from loopml.serve._deps import get_body_limit, get_counters, get_deployments, get_sink
 from loopml.serve._handlers import JSONBytesResponse
 from loopml.serve._interfaces import PredictionSink
 from loopml.serve._metrics import mark_served
 from loopml.serve._predict import ScoredRequest, log_predictions, score
+from loopml.serve._routing import SHADOW_SUFFIX
 
 logger = logging.getLogger(__name__)
-
-SHADOW_SUFFIX = ".shadow"
-"""Appended to a request id to name the shadow arm's prediction of the same record."""
 
 router = APIRouter(tags=["deployments"])
 

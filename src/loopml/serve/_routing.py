@@ -16,6 +16,9 @@ from typing import Any
 
 from loopml.errors import InvalidInputError
 
+SHADOW_SUFFIX = ".shadow"
+"""Appended to a request id to name the shadow arm's prediction of the same record."""
+
 
 @dataclass(frozen=True)
 class Route:
