@@ -97,6 +97,14 @@ class StoreError(LoopmlError):
     code = "store_unavailable"
 
 
+class ConflictError(LoopmlError):
+    """What was to be changed was changed by someone else since it was read; read it again."""
+
+    exit_code = 9
+    http_status = 409
+    code = "conflict"
+
+
 class ArtifactIntegrityError(LoopmlError):
     """An artifact's bytes no longer match the SHA-256 it was stored under (tampered or corrupt)."""
 
@@ -126,6 +134,7 @@ ERROR_TABLE: dict[type[LoopmlError], tuple[int, int]] = {
         StoreError,
         ArtifactIntegrityError,
         TrainingError,
+        ConflictError,
     )
 }
 """Every error class with its (CLI exit code, HTTP status)."""
@@ -135,6 +144,7 @@ __all__ = [
     "AlreadyExistsError",
     "ArtifactIntegrityError",
     "CharterError",
+    "ConflictError",
     "DataError",
     "GateFailedError",
     "InvalidInputError",

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from loopml.cli import app as cli_app
 from loopml.data import ColumnSpec, DataContract
 from loopml.errors import GateFailedError
-from loopml.project import Project, build_app, init_project, train
+from loopml.project import Project, _deploy, build_app, init_project, train
 from loopml.project._deploy import (
     advance,
     deploy_ab,
@@ -197,6 +197,31 @@ def test_canary_rolls_back_when_the_candidate_fails_requests(
     )  # fmt: skip
     assert outcome.startswith("canary rolled back") and "failure_rate_increase 1 > 0.05" in outcome
     assert {a["arm"] for a in _send(server, "flaky", records[:20])} == {"stable"}
+
+
+def test_the_controller_never_overwrites_a_change_made_while_it_judged(
+    project: Project,
+    server: tuple[FastAPI, httpx.Client],
+    records: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deploy_canary(project, "race", "churn:3", stable="churn:1", steps=[0.3, 1.0], min_requests=5)
+    _refresh(server)
+    _send(server, "race", records)
+    judged = _deploy.arm_stats
+
+    def rolled_back_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        stats = judged(*args, **kwargs)
+        rollback(project, "race", actor="ann")  # another worker or a person, mid-judgement
+        return stats
+
+    monkeypatch.setattr(_deploy, "arm_stats", rolled_back_meanwhile)
+    outcome = advance(project, "race")
+
+    assert outcome == "race changed meanwhile; nothing done this time"
+    policy = project.store.deployments.get("race").policy
+    assert policy["status"] == "rolled_back"
+    assert deployment_status(project, "race")["history"][-1]["actor"] == "ann"
 
 
 def test_a_clean_canary_ramps_then_promotes_itself(

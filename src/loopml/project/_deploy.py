@@ -8,9 +8,10 @@ rollout controller (:func:`advance`) runs there too, and from ``loopml deploy ad
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from loopml.errors import GateFailedError, InvalidInputError, NotFoundError
+from loopml.errors import ConflictError, GateFailedError, InvalidInputError, NotFoundError
 from loopml.project._deploy_checks import deployment_status, smoke_check
 from loopml.project._deploy_stats import arm_stats, guardrail_checks, live_ref
 from loopml.project._project import Project
@@ -271,12 +272,23 @@ def advance(
     arm's Beta posterior from its rewards and the allocation that follows.
     """
     deployment = project.store.deployments.get(name)
+    try:
+        return _advance(project, deployment, counters, actor)
+    except ConflictError:
+        # Another worker's controller (or a person) changed the deployment since it was read.
+        return f"{name} changed meanwhile; nothing done this time"
+
+
+def _advance(
+    project: Project, deployment: Deployment, counters: ArmCounters | None, actor: str
+) -> str:
+    name, read_at = deployment.name, deployment.updated_at
     policy = dict(deployment.policy)
     if policy["kind"] == "canary" and policy.get("status") == "running":
         if counters is not None:
             counters.report(project.store.deployments)
-        failures = project.store.deployments.request_counts(name, deployment.updated_at)
-        return _advance_canary(project, name, policy, failures, actor)
+        failures = project.store.deployments.request_counts(name, read_at)
+        return _advance_canary(project, name, policy, failures, actor, read_at)
     if policy["kind"] == "ab" and policy.get("status") == "running":
         stats = arm_stats(project, name, policy, since=policy.get("started_at"))
         test = msprt(
@@ -288,14 +300,17 @@ def advance(
         if test.winner is None or not policy.get("auto_promote", True):
             return f"A/B test running (p = {test.p_value:.4f}, n = {test.n_a}/{test.n_b})"
         policy.update(status="concluded", winner=test.winner, p_value=test.p_value)
-        _put(project, name, policy, actor, f"A/B winner {test.winner} (p={test.p_value:.4g})")
+        reason = f"A/B winner {test.winner} (p={test.p_value:.4g})"
+        _put(project, name, policy, actor, reason, if_updated_at=read_at)
         return f"A/B test concluded: {test.winner} wins (p = {test.p_value:.4f})"
     if policy["kind"] == "bandit" and policy.get("status") == "running":
-        return _advance_bandit(project, name, policy, actor)
+        return _advance_bandit(project, name, policy, actor, read_at)
     return f"{policy['kind']} deployment: nothing to advance"
 
 
-def _advance_bandit(project: Project, name: str, policy: dict[str, Any], actor: str) -> str:
+def _advance_bandit(
+    project: Project, name: str, policy: dict[str, Any], actor: str, read_at: datetime
+) -> str:
     """Posteriors recomputed from all feedback since the start; audited when they change."""
     stats = arm_stats(project, name, policy, since=policy.get("started_at"))
     kind = str(policy.get("reward", "correct"))
@@ -316,7 +331,8 @@ def _advance_bandit(project: Project, name: str, policy: dict[str, Any], actor: 
     policy.update(posteriors=posteriors, allocation=shares, rewards=counts)
     policy["updated_from_feedback_at"] = utcnow().isoformat()
     seen = ", ".join(f"{arm} {n}" for arm, n in counts.items())
-    _put(project, name, policy, actor, f"bandit allocation {described} (rewards: {seen})")
+    reason = f"bandit allocation {described} (rewards: {seen})"
+    _put(project, name, policy, actor, reason, if_updated_at=read_at)
     return f"bandit allocation {described}"
 
 
@@ -326,6 +342,7 @@ def _advance_canary(
     policy: dict[str, Any],
     failures: dict[str, tuple[int, int]],
     actor: str,
+    read_at: datetime,
 ) -> str:
     stats = arm_stats(project, name, policy, since=policy["step_started_at"])
     # Failed requests are counted but never logged: a candidate failing them all still counts.
@@ -337,7 +354,7 @@ def _advance_canary(
     if breached:
         reasons = "; ".join(f"{c['name']} {c['value']:.4g} > {c['limit']:.4g}" for c in breached)
         policy.update(status="rolled_back", reason=f"guardrail breached: {reasons}", checks=checks)
-        _put(project, name, policy, actor, f"canary rolled back: {reasons}")
+        _put(project, name, policy, actor, f"canary rolled back: {reasons}", if_updated_at=read_at)
         return f"canary rolled back: {reasons}"
     elapsed = (utcnow() - _parse_time(policy["step_started_at"])).total_seconds()
     if elapsed < float(policy.get("step_seconds", 0.0)):
@@ -346,22 +363,32 @@ def _advance_canary(
     if step < len(policy["steps"]):
         policy.update(step=step, weight=policy["steps"][step], checks=checks)
         policy["step_started_at"] = utcnow().isoformat()
-        _put(project, name, policy, actor, f"canary ramped to {policy['weight']:.0%}")
+        reason = f"canary ramped to {policy['weight']:.0%}"
+        _put(project, name, policy, actor, reason, if_updated_at=read_at)
         return f"canary ramped to {policy['weight']:.0%}"
     if not policy.get("auto_promote", True):
         return "canary finished its steps; waiting for a manual promotion"
     policy.update(status="promoted", checks=checks)
-    _put(project, name, policy, actor, f"canary promoted: {policy['candidate']}")
+    reason = f"canary promoted: {policy['candidate']}"
+    _put(project, name, policy, actor, reason, if_updated_at=read_at)
     return f"canary promoted: {policy['candidate']}"
 
 
 def _put(
-    project: Project, name: str, policy: dict[str, Any], actor: str, reason: str
+    project: Project,
+    name: str,
+    policy: dict[str, Any],
+    actor: str,
+    reason: str,
+    *,
+    if_updated_at: datetime | None = None,
 ) -> Deployment:
     _, arms = compile_policy(policy)
     for ref in arms.values():
         project.registry.get(ref)
-    return project.store.deployments.put(name, policy, actor=actor, reason=reason)
+    return project.store.deployments.put(
+        name, policy, actor=actor, reason=reason, if_updated_at=if_updated_at
+    )
 
 
 def _current(project: Project, name: str) -> Deployment | None:

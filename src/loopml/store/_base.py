@@ -343,9 +343,20 @@ class DeploymentStore(abc.ABC):
 
     @abc.abstractmethod
     def put(
-        self, name: str, policy: dict[str, Any], *, actor: str = "loopml", reason: str = ""
+        self,
+        name: str,
+        policy: dict[str, Any],
+        *,
+        actor: str = "loopml",
+        reason: str = "",
+        if_updated_at: datetime | None = None,
     ) -> Deployment:
-        """Create or replace a deployment's policy (audited)."""
+        """Create or replace a deployment's policy (audited).
+
+        Raises:
+            ConflictError: ``if_updated_at`` is given and the stored policy was not put at that
+                time (someone changed it since it was read; nothing is written).
+        """
 
     @abc.abstractmethod
     def get(self, name: str) -> Deployment:

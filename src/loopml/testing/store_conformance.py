@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import math
 import multiprocessing
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 
-from loopml.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from loopml.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from loopml.store import (
     DatasetVersion,
     Feedback,
@@ -581,6 +583,49 @@ class MetadataStoreConformance:
         assert event.details["previous"] == {"kind": "single", "model": "churn@champion"}
         with pytest.raises(NotFoundError, match="beta"):
             store.deployments.get("staging")
+
+    def test_a_conditional_deployment_put_writes_only_over_what_was_read(
+        self, store: MetadataStore
+    ) -> None:
+        read = store.deployments.put("prod", {"kind": "canary", "step": 0})
+        stale = read.updated_at - timedelta(seconds=1)
+        with pytest.raises(ConflictError, match="changed since it was read"):
+            store.deployments.put("prod", {"kind": "canary", "step": 9}, if_updated_at=stale)
+        with pytest.raises(ConflictError):
+            store.deployments.put("new", {"kind": "single"}, if_updated_at=read.updated_at)
+        written = store.deployments.put(
+            "prod", {"kind": "canary", "step": 1}, if_updated_at=read.updated_at
+        )
+        assert store.deployments.get("prod") == written
+        assert [d.name for d in store.deployments.list()] == ["prod"]
+        assert len(store.audit.list(target="deployment:prod")) == 2
+
+    def test_racing_conditional_deployment_puts_let_exactly_one_win(self, store_url: str) -> None:
+        with open_store(store_url) as store:
+            read = store.deployments.put("prod", {"kind": "canary", "step": 0})
+        writers = [open_store(store_url) for _ in range(4)]
+        barrier = threading.Barrier(len(writers))
+
+        def attempt(i: int) -> bool:
+            barrier.wait()
+            try:
+                writers[i].deployments.put(
+                    "prod", {"kind": "canary", "step": i + 1}, if_updated_at=read.updated_at
+                )
+            except ConflictError:
+                return False
+            return True
+
+        try:
+            with ThreadPoolExecutor(len(writers)) as pool:
+                won = list(pool.map(attempt, range(len(writers))))
+        finally:
+            for writer in writers:
+                writer.close()
+        with open_store(store_url) as store:
+            assert sum(won) == 1
+            assert store.deployments.get("prod").policy["step"] == won.index(True) + 1
+            assert len(store.audit.list(target="deployment:prod")) == 2
 
     def test_deployment_request_counts_sum_workers_of_the_current_policy(
         self, store: MetadataStore

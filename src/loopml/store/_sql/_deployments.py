@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from loopml.errors import InvalidInputError, NotFoundError
+from loopml.errors import ConflictError, InvalidInputError, NotFoundError
 from loopml.store._base import DeploymentStore
 from loopml.store._records import Deployment, utcnow
 from loopml.store._sql._audit import append_event
@@ -24,7 +24,13 @@ class SqlDeploymentStore(DeploymentStore):
         self._db = db
 
     def put(
-        self, name: str, policy: dict[str, Any], *, actor: str = "loopml", reason: str = ""
+        self,
+        name: str,
+        policy: dict[str, Any],
+        *,
+        actor: str = "loopml",
+        reason: str = "",
+        if_updated_at: datetime | None = None,
     ) -> Deployment:
         """Create or replace ``name``'s policy; the audit event (action ``deployment.put``,
         target ``deployment:<name>``) holds the new and the previous policy.
@@ -39,11 +45,20 @@ class SqlDeploymentStore(DeploymentStore):
                 hint='Pass e.g. put("churn", {"kind": "single", "model": "churn@champion"}).',
             )
         deployment = Deployment(name=name, policy=dict(policy), updated_at=utcnow())
+        expected = None if if_updated_at is None else _utc(if_updated_at)
 
         def work(conn: Connection) -> Deployment:
-            previous = conn.execute(
-                sa.select(deployments.c.policy).where(deployments.c.name == name)
-            ).scalar()
+            row = conn.execute(
+                sa.select(deployments.c.policy, deployments.c.updated_at)
+                .where(deployments.c.name == name)
+                .with_for_update()  # PostgreSQL: a concurrent put waits, then sees this one
+            ).one_or_none()
+            previous = row.policy if row is not None else None
+            if if_updated_at is not None and (row is None or row.updated_at != expected):
+                raise ConflictError(
+                    f"Deployment {name!r} was changed since it was read; nothing was written.",
+                    hint="Read it again and retry.",
+                )
             insert = upsert(conn, deployments)
             conn.execute(
                 insert.on_conflict_do_update(
@@ -105,7 +120,7 @@ class SqlDeploymentStore(DeploymentStore):
         if not counts:
             return
         table = deployment_requests
-        as_utc = policy_time if policy_time.tzinfo else policy_time.replace(tzinfo=UTC)
+        as_utc = _utc(policy_time)
 
         def work(conn: Connection) -> None:
             current = conn.execute(
@@ -154,3 +169,8 @@ class SqlDeploymentStore(DeploymentStore):
                 for arm, requests, failures in conn.execute(query)
             }
         )
+
+
+def _utc(time: datetime) -> datetime:
+    """``time`` as stored: naive times are taken as UTC."""
+    return time if time.tzinfo else time.replace(tzinfo=UTC)
