@@ -177,8 +177,8 @@ def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
     store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
     sink = BackgroundPredictionLogger(store, batch_size=5, flush_interval=60.0)
     first = [prediction(i) for i in range(5)]
-    sink.submit(first)
-    sink.flush()
+    sink.submit(first)  # a full batch: written at once, through the child
+    wait_for(lambda: sink.written == 5, timeout=60)
     child = sink._child
     assert child is not None and child._process.pid != os.getpid()
     assert len(store.predictions.list(model_name="churn")) == 5  # stored by the child
@@ -188,7 +188,8 @@ def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
     child._process.kill()  # the writer dies: this process writes from now on
     child._process.join()
     second = [prediction(i) for i in range(5, 12)]
-    sink.submit(second)
+    sink.submit(second)  # a full batch finds the child gone; the rest is written by close
+    wait_for(lambda: sink.written >= 10, timeout=60)
     sink.close()
 
     try:
@@ -214,6 +215,7 @@ def test_a_backlog_is_written_by_the_thread_until_it_is_gone(
 
     monkeypatch.setattr(sink, "_write_in_child", counted)
     sink.submit([prediction(i) for i in range(15)])  # 3 batches; 2 records is a backlog here
+    wait_for(lambda: sink.written == 15, timeout=60)
     sink.close()
 
     try:
@@ -223,14 +225,44 @@ def test_a_backlog_is_written_by_the_thread_until_it_is_gone(
         store.close()
 
 
+def test_flush_and_close_write_at_normal_priority_without_waiting_for_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=100, flush_interval=60.0)
+    through_child: list[int] = []
+    write_in_child = sink._write_in_child
+
+    def counted(batch: list[PredictionRecord]) -> bool:
+        through_child.append(len(batch))
+        return write_in_child(batch)
+
+    monkeypatch.setattr(sink, "_write_in_child", counted)
+    sink.submit([prediction(i) for i in range(3)])
+    sink.flush()  # the caller waits: this process writes, not the idle-priority child
+    written_by_flush = len(store.predictions.list(model_name="churn"))
+    sink.submit([prediction(i) for i in range(3, 5)])
+    sink.close()
+
+    try:
+        assert written_by_flush == 3
+        assert len(store.predictions.list(model_name="churn")) == sink.written == 5
+        assert through_child == []
+    finally:
+        store.close()
+
+
 def test_a_batch_the_child_store_refuses_is_counted_and_logging_goes_on(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
     sink = BackgroundPredictionLogger(store, batch_size=2, flush_interval=60.0, writer="process")
     again = prediction(1)
     sink.submit([prediction(0), again])
-    sink.flush()
-    sink.submit([again, prediction(2)])  # a request id logged before: the store refuses
+    wait_for(lambda: sink.written == 2, timeout=60)
+    sink.submit([again, prediction(2)])  # a request id logged before: the child's store refuses
+    wait_for(lambda: sink.failed == 2, timeout=60)
     sink.submit([prediction(3), prediction(4)])
+    wait_for(lambda: sink.written == 4, timeout=60)
+    assert sink._child is not None  # every batch went through the child
     sink.close()
 
     try:

@@ -22,6 +22,8 @@ If the child cannot start or dies, the thread writes the batches itself and noth
 The child runs at idle priority, in the gaps requests leave; when the server is so busy that
 records back up (more than ``max_queue / BACKLOG_SHARE`` waiting), the thread writes batches
 itself at normal priority until the backlog is gone, so logging keeps pace instead of dropping.
+Batches that :meth:`flush` or :meth:`close` wait for are written by the thread too, so a
+shutdown never waits for an idle-priority process on a machine other work keeps busy.
 """
 
 from __future__ import annotations
@@ -207,7 +209,8 @@ class BackgroundPredictionLogger(PredictionSink):
     def _write(self, batch: list[PredictionRecord]) -> None:
         try:
             backlog = len(self._pending) > self._max_queue // BACKLOG_SHARE
-            if backlog or not self._write_in_child(batch):
+            awaited = self._stopping or self._flushes > 0  # a caller waits: normal priority
+            if backlog or awaited or not self._write_in_child(batch):
                 self._store.predictions.add(batch)
         except Exception:
             self._failed += len(batch)
