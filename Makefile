@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
+# Test processes (pytest-xdist); each test file runs whole in one, so its module fixtures are
+# built once. 2 suits the 2-core machines CI runs on; 1 runs everything in this process.
+TEST_WORKERS ?= 2
+TEST_PARALLEL = $(if $(filter 1,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: venv demo test test-fast lint format bench docs clean
 
@@ -19,10 +23,10 @@ demo: $(STAMP)
 	$(BIN)/loopml demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(TEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" $(TEST_PARALLEL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -110,51 +110,42 @@ def _serve(project_dir: Path, *args: str) -> list[str]:
     ]  # fmt: skip
 
 
-def test_two_workers_log_every_prediction_to_one_store_and_feedback_joins(
-    project_dir: Path, records: list[dict[str, Any]]
-) -> None:
-    with _running(_serve(project_dir, "--workers", "2")) as (base, output):
-        ids = []
-        for record in records[:30]:  # a new connection per request: the workers share them
-            with httpx.Client(base_url=base, timeout=10) as client:
-                answer = client.post("/v1/models/churn/predict", json=record).json()
-            ids.append(answer["request_id"])
-
-        def logged() -> set[str]:
-            with Project.open(project_dir) as project:
-                return {r.request_id for r in project.store.predictions.list(model_name="churn")}
-
-        wait_for(lambda: set(ids) <= logged(), timeout=30)
-        feedback = [{"request_id": i, "label": "Yes"} for i in ids]
-        stored = httpx.post(f"{base}/v1/feedback", json=feedback, timeout=10)
-        assert stored.status_code == 200 and stored.json() == {"stored": len(ids)}
-    assert sum("Started server process" in line for line in output) == 2
-    with Project.open(project_dir) as project:
-        joined = project.store.predictions.feedback(ids)
-    assert set(joined) == set(ids)
-
-
-def test_a_canary_judges_the_requests_of_every_worker(
+def test_two_workers_share_one_store_for_predictions_feedback_and_canary_counts(
     project_dir: Path, records: list[dict[str, Any]]
 ) -> None:
     with Project.open(project_dir) as project:
         deploy_canary(project, "split", "churn:2", stable="churn:1", steps=[0.5], min_requests=999)
     serve = _serve(project_dir, "--workers", "2")
     serve[serve.index("--refresh-interval") + 1] = "0.5"  # workers report counts as they refresh
-    with _running(serve) as (base, _):
+    with _running(serve) as (base, output):
+        ids = []
         for record in records[:30]:  # a new connection per request: the workers share them
             with httpx.Client(base_url=base, timeout=10) as client:
-                answer = client.post("/v1/deployments/split/predict", json=record)
-                assert answer.status_code == 200, answer.text
+                answer = client.post("/v1/models/churn/predict", json=record).json()
+                routed = client.post("/v1/deployments/split/predict", json=record)
+            ids.append(answer["request_id"])
+            assert routed.status_code == 200, routed.text
+
+        def logged() -> set[str]:
+            with Project.open(project_dir) as project:
+                return {r.request_id for r in project.store.predictions.list(model_name="churn")}
 
         def step_counts() -> dict[str, tuple[int, int]]:
             with Project.open(project_dir) as project:
                 arms = deployment_status(project, "split")["arms"]
             return {a: (s["requests_this_step"], s["failures_this_step"]) for a, s in arms.items()}
 
-        # Each worker reports only what it served: the total needs both workers' reports.
+        wait_for(lambda: set(ids) <= logged(), timeout=30)
+        feedback = [{"request_id": i, "label": "Yes"} for i in ids]
+        stored = httpx.post(f"{base}/v1/feedback", json=feedback, timeout=10)
+        assert stored.status_code == 200 and stored.json() == {"stored": len(ids)}
+        # Each worker reports only what it served: the canary's total needs both reports.
         wait_for(lambda: sum(n for n, _ in step_counts().values()) == 30, timeout=30)
         counts = step_counts()
+    assert sum("Started server process" in line for line in output) == 2
+    with Project.open(project_dir) as project:
+        joined = project.store.predictions.feedback(ids)
+    assert set(joined) == set(ids)
     assert set(counts) == {"stable", "candidate"} and all(n > 0 for n, _ in counts.values())
     assert all(failed == 0 for _, failed in counts.values())
 
