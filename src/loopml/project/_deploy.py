@@ -269,7 +269,9 @@ def advance(
     ``min_feedback`` labels arrived); a breach rolls back, a clean step ramps to the next weight,
     and after the last one promotes when ``auto_promote``. A/B: runs the sequential test and
     routes everything to a significant winner when ``auto_promote``. Bandit: recomputes each
-    arm's Beta posterior from its rewards and the allocation that follows.
+    arm's Beta posterior from its rewards and the allocation that follows. A deployment changed
+    while it was judged (by another worker's controller or a person) is left as that change
+    made it, and the answer says so.
     """
     deployment = project.store.deployments.get(name)
     try:
