@@ -27,6 +27,7 @@ from loopml.serve import (
 from loopml.serve._logger import shareable_url
 from loopml.store import MetadataStore, PredictionRecord, open_store
 from loopml.store._records import utcnow
+from loopml.store._writer_process import CHUNK_ROWS
 
 
 class FakePredictions:
@@ -197,6 +198,23 @@ def test_a_file_store_is_written_by_a_child_process_and_its_death_loses_nothing(
         assert logged == sorted(r.request_id for r in first + second)
         assert (sink.written, sink.failed, sink.dropped) == (12, 0, 0)
         assert sink._child is None
+    finally:
+        store.close()
+
+
+def test_a_large_batch_reaches_the_child_in_chunks_and_is_stored_whole(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
+    sink = BackgroundPredictionLogger(store, batch_size=CHUNK_ROWS * 2 + 5, flush_interval=60.0)
+    records = [prediction(i) for i in range(CHUNK_ROWS * 2 + 5)]  # three messages, one batch
+    sink.submit(records)
+    wait_for(lambda: sink.written == len(records), timeout=60)
+    child = sink._child
+    sink.close()
+
+    try:
+        assert child is not None  # written by the child, not by close()
+        stored = {r.request_id: r for r in store.predictions.list(model_name="churn")}
+        assert stored == {r.request_id: r for r in records}  # times and values exactly
     finally:
         store.close()
 

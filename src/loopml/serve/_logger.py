@@ -40,7 +40,7 @@ from loopml.errors import InvalidInputError, StoreError
 from loopml.serve._interfaces import PredictionSink
 from loopml.store._base import MetadataStore
 from loopml.store._records import PredictionRecord
-from loopml.store._writer_process import as_row, write_batches
+from loopml.store._writer_process import CHUNK_ROWS, as_row, write_batches
 
 Writer = Literal["auto", "thread", "process"]
 
@@ -299,7 +299,9 @@ class _WriterProcess:
         """
         rows = [as_row(r) for r in batch]
         try:
-            self._conn.send(rows)
+            for start in range(0, len(rows), CHUNK_ROWS):
+                end = start + CHUNK_ROWS
+                self._conn.send((end >= len(rows), rows[start:end]))
         except (OSError, ValueError) as exc:
             raise _WriterGone(f"the prediction writer process is gone ({exc})") from exc
         status, detail = self._answer()
