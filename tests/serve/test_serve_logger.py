@@ -219,19 +219,27 @@ def test_a_large_batch_reaches_the_child_in_chunks_and_is_stored_whole(tmp_path:
         store.close()
 
 
+def batches_through_child(
+    sink: BackgroundPredictionLogger, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """The sizes of the batches ``sink`` sends to its writer process, as they are sent."""
+    sizes: list[int] = []
+    write_in_child = sink._write_in_child
+
+    def counted(batch: list[PredictionRecord]) -> bool:
+        sizes.append(len(batch))
+        return write_in_child(batch)
+
+    monkeypatch.setattr(sink, "_write_in_child", counted)
+    return sizes
+
+
 def test_a_backlog_is_written_by_the_thread_until_it_is_gone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
     sink = BackgroundPredictionLogger(store, batch_size=5, max_queue=20, flush_interval=60.0)
-    through_child: list[int] = []
-    write_in_child = sink._write_in_child
-
-    def counted(batch: list[PredictionRecord]) -> bool:
-        through_child.append(len(batch))
-        return write_in_child(batch)
-
-    monkeypatch.setattr(sink, "_write_in_child", counted)
+    through_child = batches_through_child(sink, monkeypatch)
     sink.submit([prediction(i) for i in range(15)])  # 3 batches; 2 records is a backlog here
     wait_for(lambda: sink.written == 15, timeout=60)
     sink.close()
@@ -248,14 +256,7 @@ def test_flush_and_close_write_at_normal_priority_without_waiting_for_the_child(
 ) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'loopml.db'}")
     sink = BackgroundPredictionLogger(store, batch_size=100, flush_interval=60.0)
-    through_child: list[int] = []
-    write_in_child = sink._write_in_child
-
-    def counted(batch: list[PredictionRecord]) -> bool:
-        through_child.append(len(batch))
-        return write_in_child(batch)
-
-    monkeypatch.setattr(sink, "_write_in_child", counted)
+    through_child = batches_through_child(sink, monkeypatch)
     sink.submit([prediction(i) for i in range(3)])
     sink.flush()  # the caller waits: this process writes, not the idle-priority child
     written_by_flush = len(store.predictions.list(model_name="churn"))
