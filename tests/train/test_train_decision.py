@@ -12,7 +12,12 @@ from train_support import contract_for, signal_frame
 
 from loopml.errors import InvalidInputError
 from loopml.train import Costs, train_candidates
-from loopml.train._decision import choose_calibration, choose_threshold
+from loopml.train._decision import (
+    ProbabilityCalibrator,
+    _logit,
+    choose_calibration,
+    choose_threshold,
+)
 from loopml.train._ensemble import BlendedClassifier, select_weights
 
 FAST: dict[str, Any] = {"cv_folds": 3, "time_budget": 60.0, "n_jobs": 1, "task": "binary"}
@@ -75,6 +80,22 @@ def test_calibration_repairs_distorted_probabilities_only() -> None:
     p = rng.uniform(0.05, 0.95, 4000)
     honest, _, _ = choose_calibration(p, rng.random(4000) < p, seed=0)
     assert honest is None
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_a_calibrator_maps_scores_exactly_as_its_fitted_scikit_learn_map(method: str) -> None:
+    rng = np.random.default_rng(3)
+    score = rng.random(2000)
+    truth = (rng.random(2000) < score**2).astype(int)
+    calibrator = ProbabilityCalibrator(method).fit(score, truth)  # type: ignore[arg-type]
+    queries = np.concatenate([rng.random(500) * 1.2 - 0.1, score[:50], [0.0, 1.0]])
+    fitted = calibrator.map_
+    if method == "isotonic":
+        expected = np.clip(fitted.predict(queries), 0.0, 1.0)
+    else:
+        expected = fitted.predict_proba(_logit(queries)[:, None])[:, 1]
+    np.testing.assert_array_equal(calibrator.transform(queries), expected)
+    np.testing.assert_array_equal(calibrator.transform(queries[:1]), expected[:1])
 
 
 def test_calibrated_bundles_predict_probabilities() -> None:

@@ -5,8 +5,9 @@
 blend of such pipelines — and returns a function from validated values to class probabilities
 (classifiers) or predictions (regressors). The final estimator is called directly on a float64
 matrix: LightGBM through its ``Booster`` (one thread for small requests, where thread start-up
-costs more than the trees), scikit-learn estimators through ``predict_proba``/``predict`` on a
-copy without feature names (so no per-call warning).
+costs more than the trees), linear models through their coefficients
+(:mod:`loopml.serve._compiled_linear`), other scikit-learn estimators through
+``predict_proba``/``predict`` on a copy without feature names (so no per-call warning).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from loopml.serve._compiled_blocks import (
     numeric_step,
 )
 from loopml.serve._compiled_lightgbm import BoosterScorer
+from loopml.serve._compiled_linear import linear_scores
 from loopml.serve._compiled_trees import (
     CompiledTrees,
     TableScorer,
@@ -222,6 +224,8 @@ def _estimator(
         )
     if not isinstance(estimator, BaseEstimator):
         raise NotCompilableError(f"estimator {type(estimator).__name__}")
+    if (linear := linear_scores(estimator)) is not None:
+        return lambda X, n: linear(X)
     many = _unnamed(estimator, single_thread=False)
     few = many if batch else _unnamed(estimator, single_thread=True)
     trees = None if batch else _forest_trees(estimator, classifier)

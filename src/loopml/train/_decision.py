@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -113,9 +114,17 @@ class ProbabilityCalibrator:
         return self
 
     def transform(self, score: np.ndarray) -> np.ndarray:
+        # The fitted map's own arithmetic without scikit-learn's per-call checks (0.1-0.3 ms,
+        # paid by every served request): interpolation between the isotonic thresholds, or the
+        # logistic of the Platt map's decision.
+        score = np.asarray(score, dtype=float)
+        fitted = self.map_
         if self.method == "isotonic":
-            return np.clip(self.map_.predict(score), 0.0, 1.0)
-        return np.asarray(self.map_.predict_proba(_logit(score)[:, None])[:, 1])
+            clipped = np.clip(score, fitted.X_min_, fitted.X_max_)
+            mapped = np.interp(clipped, fitted.X_thresholds_, fitted.y_thresholds_)
+            return np.clip(mapped, 0.0, 1.0)
+        decision = _logit(score)[:, None] @ fitted.coef_.T + fitted.intercept_
+        return np.asarray(expit(decision.reshape(-1)))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
