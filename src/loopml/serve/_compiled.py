@@ -5,8 +5,9 @@
 blend of such pipelines — and returns a function from validated values to class probabilities
 (classifiers) or predictions (regressors). The final estimator is called directly on a float64
 matrix: LightGBM through its ``Booster`` (one thread for small requests, where thread start-up
-costs more than the trees), linear models through their coefficients
-(:mod:`loopml.serve._compiled_linear`), other scikit-learn estimators through
+costs more than the trees), linear models, perceptrons and standardised targets through
+scikit-learn's arithmetic without its checks (:mod:`loopml.serve._compiled_estimators`), other
+scikit-learn estimators through
 ``predict_proba``/``predict`` on a copy without feature names (so no per-call warning).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -39,8 +40,8 @@ from loopml.serve._compiled_blocks import (
     numbers,
     numeric_step,
 )
+from loopml.serve._compiled_estimators import estimator_scores, standardised_target
 from loopml.serve._compiled_lightgbm import BoosterScorer
-from loopml.serve._compiled_linear import linear_scores
 from loopml.serve._compiled_trees import (
     CompiledTrees,
     TableScorer,
@@ -224,8 +225,16 @@ def _estimator(
         )
     if not isinstance(estimator, BaseEstimator):
         raise NotCompilableError(f"estimator {type(estimator).__name__}")
-    if (linear := linear_scores(estimator)) is not None:
-        return lambda X, n: linear(X)
+    if (direct := estimator_scores(estimator)) is not None:
+        return lambda X, n: direct(X)
+    if (
+        isinstance(estimator, TransformedTargetRegressor)
+        and getattr(estimator, "_training_dim", None) == 1
+    ):
+        inverse = standardised_target(estimator.transformer_)
+        if inverse is not None:
+            inner = _estimator(estimator.regressor_, categories, classifier, batch)
+            return lambda X, n: inverse(inner(X, n))
     many = _unnamed(estimator, single_thread=False)
     few = many if batch else _unnamed(estimator, single_thread=True)
     trees = None if batch else _forest_trees(estimator, classifier)
