@@ -278,7 +278,8 @@ def test_ab_is_sticky_by_key_and_promotes_a_significant_winner(
         assert arms.setdefault(record["tenure"], answer["arm"]) == answer["arm"]
     # Ground truth "No" everywhere: arm b (which says "No" almost always) is the better one.
     labels = [{"request_id": a["request_id"], "label": "No"} for a in answers]
-    server[1].post("/v1/feedback", json=labels)
+    stored = server[1].post("/v1/feedback", json=labels)
+    assert stored.status_code == 200, stored.text
     outcome = advance(project, "ab", server[0].state.arm_counters)
     _refresh(server)
 
