@@ -7,8 +7,8 @@ blend of such pipelines — and returns a function from validated values to clas
 matrix: LightGBM through its ``Booster`` (one thread for small requests, where thread start-up
 costs more than the trees), linear models, perceptrons and standardised targets through
 scikit-learn's arithmetic without its checks (:mod:`loopml.serve._compiled_estimators`), other
-scikit-learn estimators through
-``predict_proba``/``predict`` on a copy without feature names (so no per-call warning).
+scikit-learn estimators through ``predict_proba``/``predict`` on a copy without feature names
+(so no per-call warning).
 """
 
 from __future__ import annotations
