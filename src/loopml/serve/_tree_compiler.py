@@ -43,6 +43,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "LOOPML_CACHE_DIR"
@@ -306,13 +308,8 @@ def _stale(lock: Path) -> bool:
         return False
     if pid <= 0:
         return False  # taken a moment ago; the builder's number is being written
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, under another user
-        return False
-    return False
+    # psutil asks without signalling (on Windows, os.kill would end the process it asks about).
+    return not psutil.pid_exists(pid)
 
 
 def _version(name: str) -> str:
@@ -325,7 +322,7 @@ def _version(name: str) -> str:
 def main(argv: list[str]) -> int:
     """``python _tree_compiler.py MODEL_TXT TARGET_O LOCK``: build at low priority."""
     model_file, target, lock = (Path(a) for a in argv)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
         os.nice(10)  # a job may be scoring on these cores right now
     try:
         build_library(model_file, target)
