@@ -39,19 +39,13 @@ class ArmCounters:
             counts[0] += 1
             counts[1] += int(failed)
 
-    def snapshot(self, deployment: str) -> dict[str, tuple[int, int]]:
-        """``{arm: (requests, failures)}`` of one deployment."""
-        with self._lock:
-            return self._arms(deployment)
-
-    def reset(self, deployment: str, policy_time: datetime | None = None) -> None:
-        """Start ``deployment``'s counts again, for its policy put at ``policy_time`` (when
-        given, :meth:`report` files them under it)."""
+    def reset(self, deployment: str, policy_time: datetime) -> None:
+        """Start ``deployment``'s counts again, for its policy put at ``policy_time`` (the
+        policy :meth:`report` files them under)."""
         with self._lock:
             for key in [k for k in self._counts if k[0] == deployment]:
                 del self._counts[key]
-            if policy_time is not None:
-                self._policies[deployment] = policy_time
+            self._policies[deployment] = policy_time
 
     def report(self, store: DeploymentStore) -> None:
         """Write this worker's totals of every deployment whose policy is known to ``store``.
